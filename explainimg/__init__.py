@@ -1,0 +1,41 @@
+"""explainimg: why did a Keras image classifier predict that?
+
+>>> import explainimg as ei
+>>> sorted(ei.__all__)[:3]
+['Explanation', 'ExplanationError', 'TargetExplanation']
+
+Names that need TensorFlow (``explain_prediction``, ``show_prediction``) are imported on
+first use, so ``explainimg.formatters`` and ``explainimg.explanation`` work without it.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "explain_prediction": "explainimg.explain",
+    "show_prediction": "explainimg.explain",
+    "Explanation": "explainimg.explanation",
+    "TargetExplanation": "explainimg.explanation",
+    "ExplanationError": "explainimg.errors",
+    "format_as_image": "explainimg.formatters.image",
+    "formatters": "explainimg.formatters",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'explainimg' has no attribute {name!r}")
+    module = import_module(_LAZY[name])
+    value = module if module.__name__ == f"explainimg.{name}" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

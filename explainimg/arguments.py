@@ -1,0 +1,156 @@
+"""Checking and normalising the arguments of ``explain_prediction`` (NumPy and PIL only).
+
+Each check raises an error naming the argument, what was expected and what came, and none
+of them modifies what the user passed in.
+
+>>> import numpy as np
+>>> checked_top(3, n_classes=10)
+3
+>>> checked_targets([2, 7], n_classes=10)
+[2, 7]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from .errors import bad_argument, bad_type, said
+from .images import array_to_image, image_to_array
+
+Shape = tuple[int | None, ...]
+
+
+def one_image(x: Any, input_shape: Shape) -> tuple[np.ndarray, Image.Image | None]:
+    """``x`` as a fresh float32 batch of one (1, H, W, C) matching the model's input.
+
+    A PIL image is converted to the model's channel count and resized to its input size; it is
+    returned as well, so the explanation can be shown on the original picture.
+    """
+    _, height, width, channels = input_shape
+    if isinstance(x, Image.Image):
+        resized = x
+        if height is not None and width is not None and x.size != (width, height):
+            resized = x.resize((width, height), Image.BILINEAR)
+        return image_to_array(resized, channels)[np.newaxis], x
+    array = _numeric_array(x, "x")
+    if array.ndim == 3:
+        array = array[np.newaxis]
+    if array.ndim != 4:
+        raise bad_argument("x", "one image of shape (H, W, C) or (1, H, W, C)", array)
+    if array.shape[0] != 1:
+        raise bad_argument(
+            "x",
+            "one image of shape (H, W, C) or (1, H, W, C)",
+            said(f"a batch of {array.shape[0]} images, shape {array.shape}"),
+            hint="Use explain_predictions() for several images.",
+        )
+    _check_image_shape(array, height, width, channels)
+    if not np.isfinite(array).all():
+        raise bad_argument("x", "finite pixel values", said("an image containing NaN or inf"))
+    return array, None
+
+
+def _numeric_array(value: Any, name: str) -> np.ndarray:
+    if isinstance(value, (str, bytes)) or value is None:
+        raise bad_type(name, "an image array, tensor or PIL image", value)
+    try:
+        array = np.array(value, dtype=np.float32, copy=True)
+    except (TypeError, ValueError):
+        raise bad_type(name, "an image array, tensor or PIL image", value) from None
+    return array
+
+
+def _check_image_shape(
+    array: np.ndarray, height: int | None, width: int | None, channels: int | None
+) -> None:
+    _, got_height, got_width, got_channels = array.shape
+    if channels is not None and got_channels != channels:
+        raise bad_argument(
+            "x",
+            f"an image with {channels} channel{'s' if channels != 1 else ''} (the model's input)",
+            said(f"{got_channels} channels, shape {array.shape}"),
+        )
+    if (height is not None and got_height != height) or (width is not None and got_width != width):
+        raise bad_argument(
+            "x",
+            f"an image of height x width {height} x {width} (the model's input)",
+            said(f"{got_height} x {got_width}, shape {array.shape}"),
+            hint="Resize the image first (a PIL image is resized automatically).",
+        )
+
+
+def checked_top(top: Any, n_classes: int) -> int:
+    """``top`` as an int between 1 and the number of classes."""
+    expected = f"an integer between 1 and {n_classes} (the number of classes)"
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)):
+        raise bad_type("top", expected, top)
+    if not 1 <= int(top) <= n_classes:
+        raise bad_argument("top", expected, int(top))
+    return int(top)
+
+
+def checked_targets(targets: Any, n_classes: int) -> list[int]:
+    """``targets`` (one class id or a sequence of them) as a list of valid class ids."""
+    if isinstance(targets, (int, np.integer)) and not isinstance(targets, bool):
+        targets = [targets]
+    if isinstance(targets, np.ndarray):
+        targets = targets.tolist()
+    if not isinstance(targets, Sequence) or isinstance(targets, (str, bytes)):
+        raise bad_type("targets", "a list of class ids", targets)
+    if len(targets) == 0:
+        raise bad_argument("targets", "at least one class id", said("an empty list"))
+    ids = []
+    for target in targets:
+        if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
+            raise bad_argument("targets", "integer class ids", targets)
+        if not 0 <= int(target) < n_classes:
+            raise bad_argument(
+                "targets",
+                f"class ids between 0 and {n_classes - 1} (the model has {n_classes} classes)",
+                int(target),
+            )
+        ids.append(int(target))
+    return ids
+
+
+def checked_target_names(
+    target_names: Any, n_classes: int
+) -> Sequence[str] | Mapping[int, str] | None:
+    """``target_names`` as given when it is a list of n_classes names or an {id: name} dict."""
+    if target_names is None or isinstance(target_names, Mapping):
+        return target_names
+    if isinstance(target_names, (str, bytes)) or not isinstance(target_names, Sequence):
+        raise bad_type(
+            "target_names", "a list of class names or a {class_id: name} dict", target_names
+        )
+    if len(target_names) != n_classes:
+        raise bad_argument(
+            "target_names",
+            f"{n_classes} names (one per class of the model)",
+            said(f"{len(target_names)} names"),
+        )
+    return target_names
+
+
+def name_of(target: int, target_names: Sequence[str] | Mapping[int, str] | None) -> str | None:
+    """The name of class ``target``, or None when no names are known for it."""
+    if target_names is None:
+        return None
+    if isinstance(target_names, Mapping):
+        name = target_names.get(target)
+        return None if name is None else str(name)
+    return str(target_names[target])
+
+
+def checked_image(image: Any) -> Image.Image | None:
+    """``image`` as a PIL image (an array of pixels is converted), or None."""
+    if image is None or isinstance(image, Image.Image):
+        return image
+    if isinstance(image, np.ndarray) and image.ndim in (2, 3):
+        pixels = image if image.ndim == 3 else image[..., np.newaxis]
+        return array_to_image(pixels)
+    raise bad_type("image", "a PIL image or an (H, W[, C]) pixel array", image)

@@ -1,0 +1,197 @@
+"""One compiled function per (model, layer, method, number of targets), reused across calls.
+
+A call runs the model once, watches the explained layer's activations, takes one backward
+pass per target from the class score down to that layer only, and applies the method, all
+inside a single ``tf.function``. The batch dimension is left open in the signature, so a
+different number of images does not trace again.
+
+>>> import keras, numpy as np
+>>> from explainimg.engine.layers import find_layer
+>>> from explainimg.engine.outputs import analyze_output
+>>> from explainimg.methods import get_method
+>>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3),
+...     keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2, activation="softmax")])
+>>> explainer = compiled_explainer(model, find_layer(model), analyze_output(model),
+...                                get_method("gradcam"))
+>>> result = explainer.run(np.ones((5, 8, 8, 3), "float32"), top=2)
+>>> result.maps.shape, result.targets.shape
+((5, 2, 6, 6), (5, 2))
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..errors import ExplanationError
+from ..methods import Method
+from ..methods.scaling import scale_by_max
+from .graph import GraphVisitor, LayerRef, run_graph
+from .outputs import OutputHead
+
+_LOGITS_TOLERANCE = {"float32": 1e-3, "float64": 1e-3}
+_LOW_PRECISION_TOLERANCE = 2e-2
+
+
+@attrs.frozen
+class RawResult:
+    """NumPy results for a batch: maps (B, K, h, w) in [0, 1]; targets/scores/probas (B, K)."""
+
+    maps: np.ndarray
+    targets: np.ndarray
+    scores: np.ndarray
+    probas: np.ndarray | None
+
+
+class _Capture(GraphVisitor):
+    """Watches the explained layer's output and picks up the logits on the way."""
+
+    def __init__(self, target: LayerRef, head: OutputHead, tape: tf.GradientTape) -> None:
+        super().__init__(descend=[*target.containers, *head.final.containers])
+        self._target = target.layer
+        self._head = head
+        self._tape = tape
+        self.activations: Any = None
+        self.logits: Any = None
+
+    def after_call(self, layer: Any, args: Sequence[Any], outputs: Any) -> Any:
+        if layer is self._target and self.activations is None:
+            self._tape.watch(outputs)
+            self.activations = outputs
+        if layer is self._head.final.layer and self._head.has_logits:
+            self.logits = self._head.logits(args)
+        return outputs
+
+
+class CompiledExplainer:
+    """Explains batches of images for one model, layer and method."""
+
+    def __init__(self, model: keras.Model, target: LayerRef, head: OutputHead, method: Method):
+        self._model = weakref.ref(model)
+        self._target = target
+        self._head = head
+        self._method = method
+        input_spec = model.inputs[0]
+        self._image_spec = tf.TensorSpec((None, *input_spec.shape[1:]), input_spec.dtype)
+        self._functions: dict[tuple[str, int], Callable[..., Any]] = {}
+        self.trace_count = 0
+
+    def run(
+        self, images: np.ndarray, *, targets: np.ndarray | None = None, top: int | None = None
+    ) -> RawResult:
+        """Explain ``images`` (B, H, W, C) for ``targets`` (B, K) class ids, or the ``top`` k."""
+        if targets is not None:
+            targets = np.asarray(targets, dtype=np.int32)
+            function = self._function("targets", targets.shape[1])
+            outputs = function(images, targets)
+        else:
+            function = self._function("top", top or 1)
+            outputs = function(images)
+        maps, chosen, scores, probas, finite, mismatch = (value.numpy() for value in outputs)
+        self._check(bool(finite), float(mismatch))
+        return RawResult(
+            maps=maps,
+            targets=chosen.astype(np.int64),
+            scores=scores,
+            probas=probas if self._head.has_logits else None,
+        )
+
+    def _check(self, finite: bool, mismatch: float) -> None:
+        if not finite:
+            raise ExplanationError(
+                f"The model produced non-finite values (NaN or inf) at layer "
+                f"{self._target.path!r} or in its scores for this input; no explanation made."
+            )
+        dtype = keras.backend.standardize_dtype(self._image_spec.dtype)
+        tolerance = _LOGITS_TOLERANCE.get(dtype, _LOW_PRECISION_TOLERANCE)
+        if mismatch > tolerance:
+            raise ExplanationError(
+                f"Could not recover the logits behind the {self._head.kind} of layer "
+                f"{self._head.final.path!r}: recomputed outputs differ by {mismatch:.3g}."
+            )
+
+    def _function(self, mode: str, count: int) -> Callable[..., Any]:
+        key = (mode, count)
+        if key not in self._functions:
+            self._functions[key] = self._compile(mode, count)
+        return self._functions[key]
+
+    def _compile(self, mode: str, count: int) -> Callable[..., Any]:
+        if mode == "top":
+
+            @tf.function(input_signature=[self._image_spec])
+            def explain_top(images: tf.Tensor) -> tuple[tf.Tensor, ...]:
+                return self._explain(images, None, count)
+
+            return explain_top
+
+        @tf.function(input_signature=[self._image_spec, tf.TensorSpec((None, count), tf.int32)])
+        def explain_targets(images: tf.Tensor, targets: tf.Tensor) -> tuple[tf.Tensor, ...]:
+            return self._explain(images, targets, count)
+
+        return explain_targets
+
+    def _explain(
+        self, images: tf.Tensor, targets: tf.Tensor | None, count: int
+    ) -> tuple[tf.Tensor, ...]:
+        self.trace_count += 1
+        model = self._model()
+        if model is None:
+            raise ExplanationError("The model this explainer was built for no longer exists.")
+        with tf.GradientTape(persistent=count > 1) as tape:
+            capture = _Capture(self._target, self._head, tape)
+            outputs = run_graph(model, images, capture)
+            scores, probas = self._head.class_scores(capture.logits, outputs)
+        if capture.activations is None:
+            raise ExplanationError(f"Layer {self._target.path!r} did not run in the model.")
+        if targets is None:
+            targets = tf.math.top_k(scores, k=count).indices
+        activations = tf.cast(capture.activations, tf.float32)
+        maps = []
+        for k in range(count):
+            selector = tf.one_hot(targets[:, k], depth=self._head.n_classes, dtype=scores.dtype)
+            gradients = tape.gradient(scores, capture.activations, output_gradients=selector)
+            if gradients is None:
+                raise ExplanationError(
+                    f"The model's output does not depend on layer {self._target.path!r}."
+                )
+            maps.append(self._method.compute(activations, tf.cast(gradients, tf.float32)))
+        del tape
+        maps_tensor = scale_by_max(tf.stack(maps, axis=1))
+        chosen_scores = tf.gather(scores, targets, batch_dims=1)
+        chosen_probas = (
+            tf.gather(probas, targets, batch_dims=1)
+            if probas is not None
+            else tf.zeros_like(chosen_scores)
+        )
+        finite = tf.logical_and(
+            tf.reduce_all(tf.math.is_finite(maps_tensor)),
+            tf.reduce_all(tf.math.is_finite(scores)),
+        )
+        mismatch = self._head.logits_mismatch(capture.logits, outputs)
+        return maps_tensor, targets, chosen_scores, chosen_probas, finite, mismatch
+
+
+_CACHE: weakref.WeakKeyDictionary[keras.Model, dict[tuple[str, str], CompiledExplainer]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def compiled_explainer(
+    model: keras.Model, target: LayerRef, head: OutputHead, method: Method
+) -> CompiledExplainer:
+    """The cached explainer for (model, layer, method); built on first use.
+
+    The cache holds models weakly, so explaining does not keep a model alive.
+    """
+    per_model = _CACHE.setdefault(model, {})
+    key = (target.path, method.key)
+    if key not in per_model:
+        per_model[key] = CompiledExplainer(model, target, head, method)
+    return per_model[key]

@@ -1,0 +1,172 @@
+"""Heatmaps as pictures: grey heatmaps, upsampled heatmaps, and coloured overlays (no TensorFlow).
+
+>>> import numpy as np
+>>> from PIL import Image
+>>> heatmap = np.array([[0.0, 1.0], [0.5, 0.0]], dtype="float32")
+>>> heatmap_to_image(heatmap).size
+(2, 2)
+>>> expand_heatmap(heatmap, Image.new("RGB", (64, 48))).size
+(64, 48)
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import Any
+
+import matplotlib
+import numpy as np
+from PIL import Image
+
+from ..errors import bad_argument, bad_type, said
+from ..explanation import Explanation
+
+Colormap = Callable[[np.ndarray], np.ndarray]
+
+_FILTERS = {int(f): f.name for f in Image.Resampling}
+
+
+def _checked_heatmap(heatmap: Any) -> np.ndarray:
+    array = np.asarray(heatmap, dtype=np.float32)
+    if array.ndim != 2 or 0 in array.shape:
+        raise bad_argument("heatmap", "a non-empty 2-D array", array)
+    return np.clip(np.nan_to_num(array, nan=0.0), 0.0, 1.0)
+
+
+def _checked_filter(resampling_filter: Any) -> int:
+    is_int = isinstance(resampling_filter, (int, np.integer)) and not isinstance(
+        resampling_filter, bool
+    )
+    if not is_int or int(resampling_filter) not in _FILTERS:
+        names = ", ".join(f"Image.{name}" for name in _FILTERS.values())
+        raise bad_argument(
+            "resampling_filter", f"a PIL resampling filter ({names})", resampling_filter
+        )
+    return int(resampling_filter)
+
+
+def heatmap_to_image(heatmap: np.ndarray) -> Image.Image:
+    """A grey (mode "L") picture of a [0, 1] heatmap at its own resolution (1.0 is white)."""
+    values = _checked_heatmap(heatmap)
+    return Image.fromarray(np.rint(values * 255.0).astype(np.uint8))
+
+
+def upsample_heatmap(
+    heatmap: np.ndarray, size: tuple[int, int], resampling_filter: int = Image.LANCZOS
+) -> np.ndarray:
+    """A [0, 1] float heatmap resized to ``size`` (width, height); filter overshoot is clipped."""
+    values = _checked_heatmap(heatmap)
+    resized = Image.fromarray(values).resize(size, _checked_filter(resampling_filter))
+    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+
+
+def expand_heatmap(
+    heatmap: np.ndarray, image: Image.Image, resampling_filter: int = Image.LANCZOS
+) -> Image.Image:
+    """The heatmap as a grey picture of the same size as ``image``."""
+    if not isinstance(image, Image.Image):
+        raise bad_type("image", "a PIL image", image)
+    return heatmap_to_image(upsample_heatmap(heatmap, image.size, resampling_filter))
+
+
+def _checked_colormap(colormap: str | Colormap) -> Colormap:
+    if isinstance(colormap, str):
+        if colormap in matplotlib.colormaps:
+            return matplotlib.colormaps[colormap]
+        close = difflib.get_close_matches(colormap, list(matplotlib.colormaps), n=3)
+        hint = f"Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise bad_argument(
+            "colormap", "a matplotlib colormap name or a callable", colormap, hint=hint
+        )
+    if callable(colormap):
+        return colormap
+    raise bad_type("colormap", "a matplotlib colormap name or a callable", colormap)
+
+
+def colorize(heat: np.ndarray, colormap: str | Colormap = "viridis") -> np.ndarray:
+    """RGB colours (H, W, 3) in [0, 1] for a [0, 1] heat array, via a colormap name or callable.
+
+    The callable gets the heat array and returns (H, W, 3) or (H, W, 4) colours, as floats in
+    [0, 1] or as uint8 (matplotlib colormaps do the former).
+    """
+    colors = np.asarray(_checked_colormap(colormap)(heat))
+    if colors.shape[:2] != heat.shape or colors.ndim != 3 or colors.shape[2] not in (3, 4):
+        raise bad_argument(
+            "colormap",
+            f"a callable returning colours of shape {(*heat.shape, 3)} or {(*heat.shape, 4)}",
+            said(f"colours of shape {colors.shape}"),
+        )
+    rgb = colors[..., :3].astype(np.float32)
+    return rgb / 255.0 if colors.dtype == np.uint8 else np.clip(rgb, 0.0, 1.0)
+
+
+def overlay(
+    image: Image.Image,
+    heatmap: np.ndarray,
+    *,
+    alpha_limit: float = 0.65,
+    colormap: str | Colormap = "viridis",
+    resampling_filter: int = Image.LANCZOS,
+) -> Image.Image:
+    """``image`` with the coloured heatmap blended on top; the heat is the opacity, capped.
+
+    Each pixel's opacity is min(heat, alpha_limit). The result has the size of ``image``; it
+    is RGB, or RGBA when ``image`` has transparency (which is kept).
+    """
+    if isinstance(alpha_limit, bool) or not isinstance(alpha_limit, (int, float, np.floating)):
+        raise bad_type("alpha_limit", "a number between 0.0 and 1.0", alpha_limit)
+    if not 0.0 <= float(alpha_limit) <= 1.0:
+        raise bad_argument("alpha_limit", "a number between 0.0 and 1.0", alpha_limit)
+    heat = upsample_heatmap(heatmap, image.size, resampling_filter)
+    alpha = np.minimum(heat, float(alpha_limit))[..., np.newaxis]
+    has_alpha = image.mode in ("RGBA", "LA") or "transparency" in image.info
+    base = np.asarray(image.convert("RGBA" if has_alpha else "RGB"), dtype=np.float32)
+    blended = base[..., :3] * (1.0 - alpha) + colorize(heat, colormap) * 255.0 * alpha
+    pixels = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+    if has_alpha:
+        pixels = np.concatenate([pixels, base[..., 3:].astype(np.uint8)], axis=-1)
+    return Image.fromarray(pixels)
+
+
+def format_as_image(
+    expl: Explanation,
+    target: int = 0,
+    alpha_limit: float = 0.65,
+    colormap: str | Colormap = "viridis",
+    resampling_filter: int = Image.LANCZOS,
+) -> Image.Image:
+    """The heatmap of ``expl.targets[target]`` over ``expl.image``, the size of ``expl.image``.
+
+    ``target`` is a position in ``expl.targets`` (0 = the first explained class).
+
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from explainimg.explanation import Explanation, TargetExplanation
+    >>> expl = Explanation(estimator="m", method="Grad-CAM", description="",
+    ...                    image=Image.new("RGB", (32, 32)),
+    ...                    targets=[TargetExplanation(1, None, 2.0, None, np.ones((4, 4)))])
+    >>> format_as_image(expl, alpha_limit=0.5).size
+    (32, 32)
+    """
+    if not isinstance(expl, Explanation):
+        raise bad_type("expl", "an Explanation", expl)
+    if expl.image is None:
+        raise bad_argument("expl", "an Explanation with an image", said("one whose image is None"))
+    count = len(expl.targets)
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
+        raise bad_type("target", "a position in expl.targets (an int)", target)
+    if not 0 <= target < count:
+        classes = [t.target for t in expl.targets]
+        raise bad_argument(
+            "target",
+            f"a position in expl.targets between 0 and {count - 1} (classes {classes})",
+            target,
+        )
+    return overlay(
+        expl.image,
+        expl.targets[target].heatmap,
+        alpha_limit=alpha_limit,
+        colormap=colormap,
+        resampling_filter=resampling_filter,
+    )
