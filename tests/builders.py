@@ -1,0 +1,120 @@
+"""Small models for tests, each in the shape users build them, with healthy random weights."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers
+
+SIZE = 32
+CLASSES = 4
+
+
+def image(seed: int = 0, size: int = SIZE) -> np.ndarray:
+    """A (size, size, 3) float32 image with values in 0..255."""
+    return np.random.default_rng(seed).uniform(0, 255, (size, size, 3)).astype(np.float32)
+
+
+def conv_stack(name: str = "features") -> keras.Model:
+    """A functional convolutional base (include_top=False style) ending in a ReLU map."""
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = layers.Conv2D(8, 3, padding="same", name="c1")(inputs)
+    x = layers.BatchNormalization(name="bn1")(x)
+    x = layers.ReLU(name="r1")(x)
+    x = layers.MaxPooling2D(name="p1")(x)
+    x = layers.Conv2D(16, 3, padding="same", name="c2")(x)
+    x = layers.BatchNormalization(name="bn2")(x)
+    outputs = layers.ReLU(name="r2")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def sequential_dense_softmax() -> keras.Model:
+    """Sequential CNN, softmax inside the last Dense."""
+    keras.utils.set_random_seed(1)
+    return keras.Sequential(
+        [
+            keras.Input((SIZE, SIZE, 3)),
+            layers.Rescaling(1 / 255.0, name="rescale"),
+            layers.Conv2D(8, 3, activation="relu", name="conv_a"),
+            layers.Conv2D(16, 3, activation="relu", name="conv_b"),
+            layers.MaxPooling2D(name="pool"),
+            layers.Flatten(name="flat"),
+            layers.Dense(CLASSES, activation="softmax", name="probs"),
+        ],
+        name="seq_dense_softmax",
+    )
+
+
+def functional_activation_softmax() -> keras.Model:
+    """Functional CNN with a residual add, logits Dense, then a separate softmax Activation."""
+    keras.utils.set_random_seed(2)
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = layers.Rescaling(1 / 127.5, offset=-1, name="rescale")(inputs)
+    x = layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_a")(x)
+    y = layers.Conv2D(8, 3, padding="same", name="conv_b")(x)
+    x = layers.Add(name="add")([x, y])
+    x = layers.Activation("relu", name="block_out")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    logits = layers.Dense(CLASSES, name="logits")(x)
+    outputs = layers.Activation("softmax", name="probs")(logits)
+    return keras.Model(inputs, outputs, name="fn_activation_softmax")
+
+
+def functional_softmax_layer() -> keras.Model:
+    """Functional CNN ending in a keras.layers.Softmax layer."""
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = layers.Rescaling(1 / 255.0)(inputs)
+    x = layers.Conv2D(8, 5, activation="relu", name="conv")(x)
+    x = layers.GlobalMaxPooling2D()(x)
+    outputs = layers.Softmax(name="softmax")(layers.Dense(CLASSES, name="logits")(x))
+    return keras.Model(inputs, outputs, name="fn_softmax_layer")
+
+
+def nested_sequential() -> keras.Model:
+    """Transfer-learning pattern 1: Sequential([Input, preprocessing, base, GAP, Dropout, Dense])."""
+    keras.utils.set_random_seed(4)
+    base = conv_stack()
+    base.trainable = False
+    return keras.Sequential(
+        [
+            keras.Input((SIZE, SIZE, 3)),
+            layers.Rescaling(1 / 127.5, offset=-1, name="rescale"),
+            base,
+            layers.GlobalAveragePooling2D(name="gap"),
+            layers.Dropout(0.3, name="drop"),
+            layers.Dense(CLASSES, activation="softmax", name="probs"),
+        ],
+        name="nested_sequential",
+    )
+
+
+def nested_functional() -> keras.Model:
+    """Transfer-learning pattern 2: base = X(include_top=False); Dense(GAP(base(inputs)))."""
+    keras.utils.set_random_seed(5)
+    base = conv_stack()
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = base(layers.Rescaling(1 / 255.0, name="rescale")(inputs), training=False)
+    outputs = layers.Dense(CLASSES, activation="softmax", name="probs")(
+        layers.GlobalAveragePooling2D(name="gap")(x)
+    )
+    return keras.Model(inputs, outputs, name="nested_functional")
+
+
+def with_head(activation: str | None, units: int) -> keras.Model:
+    """CNN whose last Dense has ``units`` outputs and ``activation`` (sigmoid, None, ...)."""
+    keras.utils.set_random_seed(6)
+    return keras.Sequential(
+        [
+            keras.Input((SIZE, SIZE, 3)),
+            layers.Rescaling(1 / 255.0),
+            layers.Conv2D(8, 3, activation="relu", name="conv"),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(units, activation=activation, name="head"),
+        ],
+        name=f"head_{activation}_{units}",
+    )
+
+
+def weights_of(model: keras.Model) -> list[np.ndarray]:
+    return [np.array(w.numpy(), copy=True) for w in model.weights]

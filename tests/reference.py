@@ -1,0 +1,48 @@
+"""An independent, straightforward Grad-CAM (seed 003's steps) to check the library against.
+
+1. forward pass to the feature map A, then through the head to the pre-softmax score y^c;
+2. gradients d y^c / d A with a GradientTape;
+3. channel weights alpha_k = mean over the map of the gradients;
+4. map = ReLU(sum_k alpha_k A_k), divided by its maximum (left at zero when all zero).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import tensorflow as tf
+
+
+def reference_gradcam(
+    features: Callable[[tf.Tensor], tf.Tensor],
+    head: Callable[[tf.Tensor], tf.Tensor],
+    x: np.ndarray,
+    class_id: int,
+) -> tuple[np.ndarray, float]:
+    """(heatmap, score) for one image ``x`` (H, W, C): ``features`` maps images to A,
+    ``head`` maps A to the scores (logits) of every class."""
+    batch = tf.constant(x[np.newaxis], dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        activations = features(batch)
+        tape.watch(activations)
+        score = head(activations)[:, class_id]
+    gradients = tape.gradient(score, activations)[0].numpy().astype(np.float64)
+    activations = activations[0].numpy().astype(np.float64)
+    alpha = gradients.mean(axis=(0, 1))
+    cam = np.maximum((activations * alpha).sum(axis=-1), 0.0)
+    peak = cam.max()
+    heatmap = cam / peak if peak > 0 else cam
+    return heatmap.astype(np.float32), float(score[0])
+
+
+def run_layers(layers: list, x: tf.Tensor) -> tf.Tensor:
+    """Apply layers one after the other (the head of a model, by hand)."""
+    for layer in layers:
+        x = layer(x)
+    return x
+
+
+def dense_logits(dense, x: tf.Tensor) -> tf.Tensor:
+    """A Dense layer's output before its activation, written out."""
+    return tf.matmul(x, dense.kernel) + dense.bias
