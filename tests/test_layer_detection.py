@@ -27,12 +27,13 @@ APPLICATIONS = {
 
 
 def _global_pool_input(model: keras.Model):
-    pool = next(
+    """The input of the last global pooling layer (the head's; SE blocks pool earlier)."""
+    pools = [
         layer
         for layer in model.layers
         if isinstance(layer, (layers.GlobalAveragePooling2D, layers.GlobalMaxPooling2D))
-    )
-    return pool.input
+    ]
+    return pools[-1].input
 
 
 @pytest.mark.slow
