@@ -72,7 +72,7 @@ def functional_softmax_layer() -> keras.Model:
 
 
 def nested_sequential() -> keras.Model:
-    """Transfer-learning pattern 1: Sequential([Input, preprocessing, base, GAP, Dropout, Dense])."""
+    """Transfer-learning pattern 1: Sequential([Input, Rescaling, base, GAP, Dropout, Dense])."""
     keras.utils.set_random_seed(4)
     base = conv_stack()
     base.trainable = False

@@ -6,10 +6,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import pytest  # noqa: E402
+import keras
+import pytest
 
-from explainimg.demo import train_shapes_model  # noqa: E402
+from explainimg.demo import train_shapes_model
 
 
 @pytest.fixture(scope="session")

@@ -42,7 +42,7 @@ def _case_functional_skip_connection_layer():
 def _case_functional_softmax_layer():
     model = builders.functional_softmax_layer()
     get = model.get_layer
-    pooling = next(l for l in model.layers if isinstance(l, keras.layers.GlobalMaxPooling2D))
+    pooling = next(x for x in model.layers if isinstance(x, keras.layers.GlobalMaxPooling2D))
     features = keras.Model(model.inputs, get("conv").output)
     head = lambda a: get("logits")(pooling(a))  # noqa: E731
     return model, None, "conv", features, head

@@ -99,7 +99,7 @@ def test_nested_transfer_learning_models(wrap):
     for target in expl.targets:
         assert target.heatmap.shape == (3, 3)
         assert np.isfinite(target.heatmap).all()
-        assert 0.0 <= target.heatmap.min() and target.heatmap.max() <= 1.0
+        assert target.heatmap.min() >= 0.0 and target.heatmap.max() <= 1.0
     assert sum(t.proba for t in expl.targets) == pytest.approx(1.0, abs=1e-5)
 
 

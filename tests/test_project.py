@@ -1,0 +1,78 @@
+"""Project-level promises: layering, README/CI agreement, the demo, compiled-function reuse."""
+
+from __future__ import annotations
+
+import gc
+import re
+import subprocess
+import sys
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+import explainimg as ei
+from explainimg.cli import main
+from explainimg.engine.compiled import _CACHE
+from tests import builders
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_formatters_and_explanations_do_not_import_tensorflow():
+    code = (
+        "import sys, explainimg, explainimg.formatters, explainimg.explanation, "
+        "explainimg.images, explainimg.geometry, explainimg.shapes\n"
+        "print(explainimg.format_as_image.__module__)\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "explainimg.formatters.image"
+
+
+def _readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```(?:bash|sh)\n(.+?)\n```", text)
+
+
+def test_readme_has_two_setup_commands_and_ci_runs_the_test_one():
+    setup = [cmd for cmd in _readme_commands() if cmd.startswith("python3 -m venv")]
+    assert len(setup) == 2, setup
+    demo, tests = setup
+    assert demo.endswith("explainimg demo")
+    assert "pytest" in tests
+    assert tests in (ROOT / ".ci" / "run").read_text()
+
+
+def test_demo_command_writes_overlays_and_reports_hits(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--count", "3"]) == 0
+    printed = capsys.readouterr().out
+    pngs = sorted(tmp_path.glob("*.png"))
+    assert len(pngs) == 3
+    assert printed.count("on the shape") >= 2
+    assert str(tmp_path.resolve()) in printed
+
+
+def test_compiled_function_is_reused_across_calls_and_batch_sizes():
+    model = builders.sequential_dense_softmax()
+    x = builders.image(seed=1)
+    ei.explain_prediction(model, x, top=2)
+    (explainer,) = _CACHE[model].values()
+    traces = explainer.trace_count
+    for seed in range(3):
+        ei.explain_prediction(model, builders.image(seed=seed), top=2)
+    explainer.run(np.stack([x] * 5), top=2)
+    assert explainer.trace_count == traces
+    ei.explain_prediction(model, x, targets=[0, 1, 2])
+    assert explainer.trace_count == traces + 1
+
+
+def test_cache_does_not_keep_models_alive():
+    model = builders.sequential_dense_softmax()
+    ei.explain_prediction(model, builders.image(seed=1))
+    assert model in _CACHE
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None
