@@ -174,44 +174,18 @@ def test_candidate_list_is_shortened_for_big_models():
     ), message
 
 
-def test_model_without_a_usable_map():
-    mlp = keras.Sequential(
+def _mlp():
+    return keras.Sequential(
         [keras.Input((32, 32, 3)), layers.Flatten(), layers.Dense(3, activation="softmax")],
         name="mlp",
     )
-    with pytest.raises(ValueError) as caught:
-        ei.explain_prediction(mlp, GOOD)
-    assert str(caught.value) == (
-        "model: expected a model with a convolutional 4-D feature map larger than 1x1 to "
-        "explain, got 'mlp', which has none. Pass layer= to name a layer with a 4-D output."
-    )
 
 
-def test_model_never_built():
-    unbuilt = keras.Sequential([layers.Conv2D(2, 3), layers.Flatten(), layers.Dense(2)], name="raw")
-    with pytest.raises(ValueError) as caught:
-        ei.explain_prediction(unbuilt, GOOD)
-    assert str(caught.value) == (
-        "model: expected a built model, got Sequential 'raw', which has never been built or "
-        "called. Give it a keras.Input(...) first layer, or call it once on a batch of images."
-    )
+def _unbuilt():
+    return keras.Sequential([layers.Conv2D(2, 3), layers.Flatten(), layers.Dense(2)], name="raw")
 
 
-def test_model_built_by_calling_it_works():
-    called = keras.Sequential(
-        [layers.Conv2D(2, 3, name="conv"), layers.Flatten(), layers.Dense(2, activation="softmax")]
-    )
-    called(np.zeros((1, 32, 32, 3), "float32"))
-    assert ei.explain_prediction(called, GOOD).layer == "conv"
-
-
-def test_not_a_model():
-    with pytest.raises(TypeError) as caught:
-        ei.explain_prediction(lambda x: x, GOOD)
-    assert str(caught.value) == "model: expected a keras.Model (Keras 3), got function"
-
-
-def test_subclassed_model():
+def _subclassed():
     class Custom(keras.Model):
         def __init__(self):
             super().__init__(name="custom")
@@ -223,24 +197,62 @@ def test_subclassed_model():
 
     custom = Custom()
     custom(np.zeros((1, 32, 32, 3), "float32"))
-    with pytest.raises(ValueError) as caught:
-        ei.explain_prediction(custom, GOOD)
-    assert str(caught.value) == (
-        "model: expected a Sequential or Functional keras.Model whose layers can be walked, "
-        "got a subclassed model 'Custom' without a layer graph. Wrap its layers in "
-        "keras.Sequential or the functional API to explain it."
-    )
+    return custom
 
 
-def test_multi_output_model():
+def _two_outputs():
     inputs = keras.Input((32, 32, 3))
     x = layers.Flatten()(layers.Conv2D(2, 3)(inputs))
-    two = keras.Model(inputs, [layers.Dense(2)(x), layers.Dense(3)(x)])
-    with pytest.raises(ValueError) as caught:
-        ei.explain_prediction(two, GOOD)
-    assert (
-        str(caught.value) == "model: expected a model with one output, got a model with 2 outputs"
+    return keras.Model(inputs, [layers.Dense(2)(x), layers.Dense(3)(x)])
+
+
+BAD_MODELS = {
+    "no usable map": (
+        _mlp,
+        ValueError,
+        "model: expected a model with a convolutional 4-D feature map larger than 1x1 to "
+        "explain, got 'mlp', which has none. Pass layer= to name a layer with a 4-D output.",
+    ),
+    "never built": (
+        _unbuilt,
+        ValueError,
+        "model: expected a built model, got Sequential 'raw', which has never been built or "
+        "called. Give it a keras.Input(...) first layer, or call it once on a batch of images.",
+    ),
+    "not a model": (
+        lambda: lambda x: x,
+        TypeError,
+        "model: expected a keras.Model (Keras 3), got function",
+    ),
+    "subclassed": (
+        _subclassed,
+        ValueError,
+        "model: expected a Sequential or Functional keras.Model whose layers can be walked, "
+        "got a subclassed model 'Custom' without a layer graph. Wrap its layers in "
+        "keras.Sequential or the functional API to explain it.",
+    ),
+    "two outputs": (
+        _two_outputs,
+        ValueError,
+        "model: expected a model with one output, got a model with 2 outputs",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_MODELS, ids=list(BAD_MODELS))
+def test_bad_model_message(case):
+    build, error, message = BAD_MODELS[case]
+    with pytest.raises(error) as caught:
+        ei.explain_prediction(build(), GOOD)
+    assert str(caught.value) == message
+
+
+def test_model_built_by_calling_it_works():
+    called = keras.Sequential(
+        [layers.Conv2D(2, 3, name="conv"), layers.Flatten(), layers.Dense(2, activation="softmax")]
     )
+    called(np.zeros((1, 32, 32, 3), "float32"))
+    assert ei.explain_prediction(called, GOOD).layer == "conv"
 
 
 def test_tensor_input_is_accepted_and_equals_array_input(model):
