@@ -125,17 +125,17 @@ class CompiledExplainer:
     def _compile(self, mode: str, count: int) -> Callable[..., Any]:
         if mode == "top":
 
-            @tf.function(input_signature=[self._image_spec])
             def explain_top(images: tf.Tensor) -> tuple[tf.Tensor, ...]:
                 return self._explain(images, None, count)
 
-            return explain_top
+            return _traced_once(explain_top, [self._image_spec])
 
-        @tf.function(input_signature=[self._image_spec, tf.TensorSpec((None, count), tf.int32)])
         def explain_targets(images: tf.Tensor, targets: tf.Tensor) -> tuple[tf.Tensor, ...]:
             return self._explain(images, targets, count)
 
-        return explain_targets
+        return _traced_once(
+            explain_targets, [self._image_spec, tf.TensorSpec((None, count), tf.int32)]
+        )
 
     def _explain(
         self, images: tf.Tensor, targets: tf.Tensor | None, count: int
@@ -176,6 +176,17 @@ class CompiledExplainer:
         )
         mismatch = self._head.logits_mismatch(capture.logits, outputs)
         return maps_tensor, targets, chosen_scores, chosen_probas, finite, mismatch
+
+
+def _traced_once(function: Callable[..., Any], signature: list[tf.TensorSpec]) -> Any:
+    """``tf.function`` with a fixed signature (so it traces once), without TF's warning.
+
+    TF warns about "frequent retracing" when many functions share one Python body, which is
+    what happens when several models or layers are explained; each of ours traces only once.
+    """
+    compiled = tf.function(function, input_signature=signature)
+    compiled._omit_frequent_tracing_warning = True
+    return compiled
 
 
 _CACHE: weakref.WeakKeyDictionary[keras.Model, dict[tuple[str, str], CompiledExplainer]] = (
