@@ -2,7 +2,7 @@
 
 >>> import explainimg as ei
 >>> sorted(ei.__all__)[:3]
-['Explanation', 'ExplanationError', 'TargetExplanation']
+['Explainer', 'Explanation', 'ExplanationError']
 
 Names that need TensorFlow (``explain_prediction``, ``show_prediction``) are imported on
 first use, so ``explainimg.formatters`` and ``explainimg.explanation`` work without it.
@@ -18,6 +18,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "explain_prediction": "explainimg.explain",
     "show_prediction": "explainimg.explain",
+    "explain_predictions": "explainimg.explain",
+    "Explainer": "explainimg.explainer",
     "Explanation": "explainimg.explanation",
     "TargetExplanation": "explainimg.explanation",
     "ExplanationError": "explainimg.errors",

@@ -30,28 +30,61 @@ def one_image(x: Any, input_shape: Shape) -> tuple[np.ndarray, Image.Image | Non
     A PIL image is converted to the model's channel count and resized to its input size; it is
     returned as well, so the explanation can be shown on the original picture.
     """
+    if isinstance(x, (list, tuple)):
+        x = _numeric_array(x, "x")
+    batch, originals = image_batch(x, input_shape, name="x")
+    if batch.shape[0] != 1:
+        raise bad_argument(
+            "x",
+            _ONE_IMAGE,
+            said(f"a batch of {batch.shape[0]} images, shape {batch.shape}"),
+            hint="Use explain_predictions() for several images.",
+        )
+    return batch, originals[0]
+
+
+_ONE_IMAGE = "one image of shape (H, W, C) or (1, H, W, C)"
+
+
+def image_batch(
+    xs: Any, input_shape: Shape, *, name: str = "xs", offset: int = 0
+) -> tuple[np.ndarray, list[Image.Image | None]]:
+    """``xs`` as a fresh float32 (B, H, W, C) batch matching the model's input.
+
+    ``xs``: an array or tensor of one image (H, W, C) or of several (B, H, W, C), a PIL image,
+    or a list of those. PIL images are converted and resized; the second value holds them
+    (None for images that came as arrays). Errors name ``name[offset + i]`` for image i.
+    """
+    if isinstance(xs, (list, tuple)):
+        if not xs:
+            raise bad_argument(name, "at least one image", said("an empty list"))
+        parts = [
+            image_batch(item, input_shape, name=f"{name}[{offset + i}]")
+            for i, item in enumerate(xs)
+        ]
+        for i, (part, _) in enumerate(parts):
+            if part.shape[0] != 1:
+                raise bad_argument(f"{name}[{offset + i}]", _ONE_IMAGE, part)
+        return np.concatenate([part for part, _ in parts]), [orig[0] for _, orig in parts]
     _, height, width, channels = input_shape
-    if isinstance(x, Image.Image):
-        resized = x
-        if height is not None and width is not None and x.size != (width, height):
-            resized = x.resize((width, height), Image.BILINEAR)
-        return image_to_array(resized, channels)[np.newaxis], x
-    array = _numeric_array(x, "x")
+    if isinstance(xs, Image.Image):
+        resized = xs
+        if height is not None and width is not None and xs.size != (width, height):
+            resized = xs.resize((width, height), Image.BILINEAR)
+        return image_to_array(resized, channels)[np.newaxis], [xs]
+    array = _numeric_array(xs, name)
     if array.ndim == 3:
         array = array[np.newaxis]
     if array.ndim != 4:
-        raise bad_argument("x", "one image of shape (H, W, C) or (1, H, W, C)", array)
-    if array.shape[0] != 1:
-        raise bad_argument(
-            "x",
-            "one image of shape (H, W, C) or (1, H, W, C)",
-            said(f"a batch of {array.shape[0]} images, shape {array.shape}"),
-            hint="Use explain_predictions() for several images.",
-        )
-    _check_image_shape(array, height, width, channels)
-    if not np.isfinite(array).all():
-        raise bad_argument("x", "finite pixel values", said("an image containing NaN or inf"))
-    return array, None
+        expected = _ONE_IMAGE if name == "x" else "images of shape (B, H, W, C) or (H, W, C)"
+        raise bad_argument(name, expected, array)
+    _check_image_shape(array, height, width, channels, name)
+    finite = np.isfinite(array).all(axis=(1, 2, 3))
+    if not finite.all():
+        bad = int(np.argmin(finite))
+        where = name if name == "x" or array.shape[0] == 1 else f"{name}[{offset + bad}]"
+        raise bad_argument(where, "finite pixel values", said("an image containing NaN or inf"))
+    return array, [None] * array.shape[0]
 
 
 def _numeric_array(value: Any, name: str) -> np.ndarray:
@@ -65,18 +98,18 @@ def _numeric_array(value: Any, name: str) -> np.ndarray:
 
 
 def _check_image_shape(
-    array: np.ndarray, height: int | None, width: int | None, channels: int | None
+    array: np.ndarray, height: int | None, width: int | None, channels: int | None, name: str
 ) -> None:
     _, got_height, got_width, got_channels = array.shape
     if channels is not None and got_channels != channels:
         raise bad_argument(
-            "x",
+            name,
             f"an image with {channels} channel{'s' if channels != 1 else ''} (the model's input)",
             said(f"{got_channels} channels, shape {array.shape}"),
         )
     if (height is not None and got_height != height) or (width is not None and got_width != width):
         raise bad_argument(
-            "x",
+            name,
             f"an image of height x width {height} x {width} (the model's input)",
             said(f"{got_height} x {got_width}, shape {array.shape}"),
             hint="Resize the image first (a PIL image is resized automatically).",

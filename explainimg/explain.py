@@ -1,4 +1,4 @@
-"""``explain_prediction`` and ``show_prediction``: check the arguments, run the engine, package.
+"""The public entry points: explain one image, many images, or explain and draw in one step.
 
 >>> import keras, numpy as np
 >>> model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(4, 3, name="conv"),
@@ -11,37 +11,15 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
 from typing import Any
 
 import keras
-import numpy as np
 from PIL import Image
 
-from .arguments import (
-    checked_image,
-    checked_target_names,
-    checked_targets,
-    checked_top,
-    name_of,
-    one_image,
-)
-from .engine.compiled import compiled_explainer
-from .engine.graph import check_model
-from .engine.layers import resolve_layer
-from .engine.outputs import OutputHead, analyze_output
-from .errors import bad_argument, said
-from .explanation import Explanation, TargetExplanation
+from .explainer import Explainer
+from .explanation import Explanation
 from .formatters.image import format_as_image
-from .images import array_to_image
-from .methods import get_method
-
-_SCORE_WORDING = {
-    "softmax": "scores are the logits before the softmax, probabilities its output",
-    "sigmoid": "scores are the logits before the sigmoid, probabilities its output",
-    "binary": "class 1 is the sigmoid unit (score = logit), class 0 its complement (-logit)",
-    "scores": "scores are the model's outputs (no softmax or sigmoid found, so no probabilities)",
-    "regression": "the score is the model's single regression output",
-}
 
 
 def explain_prediction(
@@ -78,51 +56,46 @@ def explain_prediction(
     >>> [(t.target, t.target_name) for t in expl.targets]
     [(3, 'd'), (1, 'b')]
     """
-    model = check_model(model)
-    head = analyze_output(model)
-    batch, original = one_image(x, tuple(model.inputs[0].shape))
-    names = checked_target_names(target_names, head.n_classes)
-    display = checked_image(image)
-    chosen_method = get_method(method)
-    if targets is not None and top is not None:
-        raise bad_argument(
-            "targets",
-            "either targets or top, not both",
-            said(f"targets={targets!r} and top={top!r}"),
-        )
-    target_layer = resolve_layer(model, layer)
-    explainer = compiled_explainer(model, target_layer, head, chosen_method)
-    if targets is not None:
-        ids = checked_targets(targets, head.n_classes)
-        result = explainer.run(batch, targets=np.array([ids]))
-    else:
-        result = explainer.run(batch, top=1 if top is None else checked_top(top, head.n_classes))
-    explained = [
-        TargetExplanation(
-            target=int(result.targets[0, k]),
-            target_name=name_of(int(result.targets[0, k]), names),
-            score=float(result.scores[0, k]),
-            proba=None if result.probas is None else float(result.probas[0, k]),
-            heatmap=result.maps[0, k],
-        )
-        for k in range(result.targets.shape[1])
-    ]
-    if display is None:
-        display = original if original is not None else array_to_image(batch[0])
-    return Explanation(
-        estimator=model.name,
-        method=chosen_method.title,
-        description=_describe(chosen_method.description, target_layer.path, explained, head),
-        targets=explained,
-        image=display,
-        layer=target_layer.path,
-        is_regression=head.kind == "regression",
+    explainer = Explainer(model, layer=layer, method=method)
+    return explainer.explain(x, targets=targets, top=top, image=image, target_names=target_names)
+
+
+def explain_predictions(
+    model: keras.Model,
+    xs: Any,
+    *,
+    batch_size: int = 32,
+    targets: Any = None,
+    top: int | None = None,
+    layer: Any = None,
+    target_names: Any = None,
+    method: str = "gradcam",
+    progress: bool = False,
+) -> Iterator[Explanation]:
+    """Explain many images, ``batch_size`` at a time; yields one Explanation per image, in order.
+
+    ``xs``: an array or tensor (N, H, W, C), a list or iterable of images (arrays or PIL), or a
+    ``tf.data.Dataset`` of images or (images, labels) pairs, batched or not. Only one batch is
+    in memory at a time; ``list(...)`` the result to keep them all. ``targets``: class ids for
+    every image, or one list per image. ``progress=True`` shows a progress bar. An image for
+    which the model produces NaN/inf comes back with ``error`` set and no targets.
+
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3),
+    ...     keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+    >>> expls = list(explain_predictions(model, np.zeros((5, 8, 8, 3)), batch_size=2, top=3))
+    >>> len(expls), len(expls[0].targets)
+    (5, 3)
+    """
+    explainer = Explainer(model, layer=layer, method=method)
+    return explainer.explain_stream(
+        xs,
+        batch_size=batch_size,
+        targets=targets,
+        top=top,
+        target_names=target_names,
+        progress=progress,
     )
-
-
-def _describe(method: str, layer: str, targets: list[TargetExplanation], head: OutputHead) -> str:
-    height, width = targets[0].heatmap.shape
-    return f"{method} Layer {layer!r}, {height}x{width} map; {_SCORE_WORDING[head.kind]}."
 
 
 _EXPLAIN_OPTIONS = frozenset(inspect.signature(explain_prediction).parameters) - {"model", "x"}

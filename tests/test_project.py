@@ -13,7 +13,7 @@ import numpy as np
 
 import explainimg as ei
 from explainimg.cli import main
-from explainimg.engine.compiled import _CACHE
+from explainimg.explainer import _PLANS
 from tests import builders
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,11 +58,14 @@ def test_compiled_function_is_reused_across_calls_and_batch_sizes():
     model = builders.sequential_dense_softmax()
     x = builders.image(seed=1)
     ei.explain_prediction(model, x, top=2)
-    (explainer,) = _CACHE[model].values()
+    explainer = ei.Explainer(model)
     traces = explainer.trace_count
+    assert traces == 1
     for seed in range(3):
         ei.explain_prediction(model, builders.image(seed=seed), top=2)
-    explainer.run(np.stack([x] * 5), top=2)
+    for size in (5, 1, 7):
+        explainer.explain_batch(np.stack([x] * size), top=2)
+    list(ei.explain_predictions(model, np.stack([x] * 10), batch_size=4, top=2))
     assert explainer.trace_count == traces
     ei.explain_prediction(model, x, targets=[0, 1, 2])
     assert explainer.trace_count == traces + 1
@@ -71,7 +74,7 @@ def test_compiled_function_is_reused_across_calls_and_batch_sizes():
 def test_cache_does_not_keep_models_alive():
     model = builders.sequential_dense_softmax()
     ei.explain_prediction(model, builders.image(seed=1))
-    assert model in _CACHE
+    assert model in _PLANS
     alive = weakref.ref(model)
     del model
     gc.collect()

@@ -1,5 +1,8 @@
 """One compiled function per (model, layer, method, number of targets), reused across calls.
 
+The model is held weakly: a cache of explainers (see :mod:`explainimg.explainer`) must not
+keep the user's model alive.
+
 A call runs the model once, watches the explained layer's activations, takes one backward
 pass per target from the class score down to that layer only, and applies the method, all
 inside a single ``tf.function``. The batch dimension is left open in the signature, so a
@@ -11,8 +14,8 @@ different number of images does not trace again.
 >>> from explainimg.methods import get_method
 >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3),
 ...     keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2, activation="softmax")])
->>> explainer = compiled_explainer(model, find_layer(model), analyze_output(model),
-...                                get_method("gradcam"))
+>>> explainer = CompiledExplainer(model, find_layer(model), analyze_output(model),
+...                               get_method("gradcam"))
 >>> result = explainer.run(np.ones((5, 8, 8, 3), "float32"), top=2)
 >>> result.maps.shape, result.targets.shape
 ((5, 2, 6, 6), (5, 2))
@@ -41,12 +44,14 @@ _LOW_PRECISION_TOLERANCE = 2e-2
 
 @attrs.frozen
 class RawResult:
-    """NumPy results for a batch: maps (B, K, h, w) in [0, 1]; targets/scores/probas (B, K)."""
+    """NumPy results for a batch: maps (B, K, h, w) in [0, 1]; targets/scores/probas (B, K);
+    ``finite`` (B,) is False for images whose activations or scores were NaN or inf."""
 
     maps: np.ndarray
     targets: np.ndarray
     scores: np.ndarray
     probas: np.ndarray | None
+    finite: np.ndarray
 
 
 class _Capture(GraphVisitor):
@@ -94,20 +99,17 @@ class CompiledExplainer:
             function = self._function("top", top or 1)
             outputs = function(images)
         maps, chosen, scores, probas, finite, mismatch = (value.numpy() for value in outputs)
-        self._check(bool(finite), float(mismatch))
+        self._check_logits(float(mismatch))
+        maps[~finite] = 0.0
         return RawResult(
             maps=maps,
             targets=chosen.astype(np.int64),
             scores=scores,
             probas=probas if self._head.has_logits else None,
+            finite=finite,
         )
 
-    def _check(self, finite: bool, mismatch: float) -> None:
-        if not finite:
-            raise ExplanationError(
-                f"The model produced non-finite values (NaN or inf) at layer "
-                f"{self._target.path!r} or in its scores for this input; no explanation made."
-            )
+    def _check_logits(self, mismatch: float) -> None:
         dtype = keras.backend.standardize_dtype(self._image_spec.dtype)
         tolerance = _LOGITS_TOLERANCE.get(dtype, _LOW_PRECISION_TOLERANCE)
         if mismatch > tolerance:
@@ -171,10 +173,10 @@ class CompiledExplainer:
             else tf.zeros_like(chosen_scores)
         )
         finite = tf.logical_and(
-            tf.reduce_all(tf.math.is_finite(maps_tensor)),
-            tf.reduce_all(tf.math.is_finite(scores)),
+            tf.reduce_all(tf.math.is_finite(maps_tensor), axis=(1, 2, 3)),
+            tf.reduce_all(tf.math.is_finite(scores), axis=1),
         )
-        mismatch = self._head.logits_mismatch(capture.logits, outputs)
+        mismatch = self._head.logits_mismatch(capture.logits, outputs, finite)
         return maps_tensor, targets, chosen_scores, chosen_probas, finite, mismatch
 
 
@@ -187,22 +189,3 @@ def _traced_once(function: Callable[..., Any], signature: list[tf.TensorSpec]) -
     compiled = tf.function(function, input_signature=signature)
     compiled._omit_frequent_tracing_warning = True
     return compiled
-
-
-_CACHE: weakref.WeakKeyDictionary[keras.Model, dict[tuple[str, str], CompiledExplainer]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def compiled_explainer(
-    model: keras.Model, target: LayerRef, head: OutputHead, method: Method
-) -> CompiledExplainer:
-    """The cached explainer for (model, layer, method); built on first use.
-
-    The cache holds models weakly, so explaining does not keep a model alive.
-    """
-    per_model = _CACHE.setdefault(model, {})
-    key = (target.path, method.key)
-    if key not in per_model:
-        per_model[key] = CompiledExplainer(model, target, head, method)
-    return per_model[key]

@@ -88,13 +88,15 @@ class OutputHead:
             return tf.concat([-logits, logits], axis=-1), tf.concat([1.0 - outputs, outputs], -1)
         return logits, outputs
 
-    def logits_mismatch(self, logits: Any, outputs: Any) -> tf.Tensor:
-        """Largest gap between activation(logits) and the model's real output (should be ~0)."""
+    def logits_mismatch(self, logits: Any, outputs: Any, finite: tf.Tensor) -> tf.Tensor:
+        """Largest gap between activation(logits) and the model's real output over the images
+        marked ``finite`` (should be ~0: the logits were recovered correctly)."""
         if not self.has_logits:
             return tf.constant(0.0)
         logits = tf.cast(logits, tf.float32)
         recomputed = tf.nn.softmax(logits) if self.kind == "softmax" else tf.sigmoid(logits)
-        return tf.reduce_max(tf.abs(recomputed - tf.cast(outputs, tf.float32)))
+        gaps = tf.reduce_max(tf.abs(recomputed - tf.cast(outputs, tf.float32)), axis=-1)
+        return tf.reduce_max(tf.where(finite, gaps, tf.zeros_like(gaps)))
 
 
 def analyze_output(model: keras.Model) -> OutputHead:

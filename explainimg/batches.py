@@ -1,0 +1,93 @@
+"""Cutting many images into batches: arrays, tensors, lists and ``tf.data`` datasets.
+
+Every source is read lazily, one batch at a time, so memory does not grow with the number
+of images.
+
+>>> import numpy as np
+>>> [(start, len(chunk)) for start, chunk in iter_chunks(np.zeros((5, 2, 2, 1)), 2)]
+[(0, 2), (2, 2), (4, 1)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from .errors import bad_argument, bad_type
+
+
+def count_images(xs: Any) -> int | None:
+    """How many images ``xs`` holds, when that is known without reading it."""
+    if isinstance(xs, Image.Image):
+        return 1
+    if isinstance(xs, tf.data.Dataset):
+        return None
+    shape = getattr(xs, "shape", None)
+    if shape is not None:
+        return 1 if len(shape) == 3 else int(shape[0])
+    if isinstance(xs, (list, tuple)):
+        return len(xs)
+    return None
+
+
+def iter_chunks(xs: Any, batch_size: int) -> Iterator[tuple[int, Any]]:
+    """(index of the first image, chunk) pairs with at most ``batch_size`` images per chunk.
+
+    A chunk is an array/tensor slice or a list of images, ready for ``image_batch``.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise bad_type("batch_size", "a positive integer", batch_size)
+    if batch_size < 1:
+        raise bad_argument("batch_size", "a positive integer", batch_size)
+    if not _is_image_source(xs):
+        raise bad_type("xs", "images: an array, tensor, list of images or tf.data.Dataset", xs)
+    return _chunks(xs, int(batch_size))
+
+
+def _is_image_source(xs: Any) -> bool:
+    return (
+        hasattr(xs, "shape")
+        or isinstance(xs, (Image.Image, tf.data.Dataset))
+        or (isinstance(xs, Iterable) and not isinstance(xs, (str, bytes)))
+    )
+
+
+def _chunks(xs: Any, batch_size: int) -> Iterator[tuple[int, Any]]:
+    if isinstance(xs, tf.data.Dataset):
+        yield from _rebatch(_dataset_images(xs), batch_size)
+    elif isinstance(xs, Image.Image) or (hasattr(xs, "shape") and len(xs.shape) == 3):
+        yield 0, xs
+    elif hasattr(xs, "shape"):
+        for start in range(0, int(xs.shape[0]), batch_size):
+            yield start, xs[start : start + batch_size]
+    else:
+        yield from _rebatch(iter(xs), batch_size)
+
+
+def _dataset_images(dataset: tf.data.Dataset) -> Iterator[np.ndarray]:
+    """Single images from a dataset of images or (images, labels) pairs, batched or not."""
+    for element in dataset:
+        if isinstance(element, (tuple, list)):
+            element = element[0]
+        array = element.numpy()
+        if array.ndim == 4:
+            yield from array
+        else:
+            yield array
+
+
+def _rebatch(images: Iterator[Any], batch_size: int) -> Iterator[tuple[int, list[Any]]]:
+    chunk: list[Any] = []
+    start = 0
+    for image in images:
+        chunk.append(image)
+        if len(chunk) == batch_size:
+            yield start, chunk
+            start += len(chunk)
+            chunk = []
+    if chunk:
+        yield start, chunk

@@ -1,0 +1,313 @@
+"""``Explainer``: explain one image, a batch, or a stream with the same model, layer and method.
+
+The layer, the output kind and the compiled function are worked out once per (model, layer,
+method) and cached without keeping the model alive, so ``explain_prediction`` in a loop costs
+no more than an ``Explainer`` kept by hand.
+
+>>> import keras, numpy as np
+>>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3, name="conv"),
+...     keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+>>> explainer = Explainer(model)
+>>> [len(e.targets) for e in explainer.explain_batch(np.zeros((4, 8, 8, 3)), top=2)]
+[2, 2, 2, 2]
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import attrs
+import keras
+import numpy as np
+from PIL import Image
+
+from .arguments import (
+    checked_image,
+    checked_target_names,
+    checked_targets,
+    checked_top,
+    image_batch,
+    name_of,
+    one_image,
+)
+from .batches import count_images, iter_chunks
+from .engine.compiled import CompiledExplainer, RawResult
+from .engine.graph import LayerRef, check_model
+from .engine.layers import resolve_layer
+from .engine.outputs import OutputHead, analyze_output
+from .errors import ExplanationError, bad_argument, said
+from .explanation import Explanation, TargetExplanation
+from .images import array_to_image
+from .methods import Method, get_method
+
+Names = Sequence[str] | Mapping[int, str] | None
+
+_SCORE_WORDING = {
+    "softmax": "scores are the logits before the softmax, probabilities its output",
+    "sigmoid": "scores are the logits before the sigmoid, probabilities its output",
+    "binary": "class 1 is the sigmoid unit (score = logit), class 0 its complement (-logit)",
+    "scores": "scores are the model's outputs (no softmax or sigmoid found, so no probabilities)",
+    "regression": "the score is the model's single regression output",
+}
+
+
+@attrs.frozen(eq=False)
+class _Plan:
+    """Everything worked out once for a (model, layer, method); holds no strong model ref."""
+
+    target: LayerRef
+    head: OutputHead
+    method: Method
+    compiled: CompiledExplainer
+
+
+_PLANS: weakref.WeakKeyDictionary[keras.Model, dict[tuple[Any, str], _Plan]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _plan_for(model: Any, layer: Any, method: str) -> _Plan:
+    per_model = _PLANS.get(model) if isinstance(model, keras.Model) else None
+    layer_key = ("instance", id(layer)) if isinstance(layer, keras.layers.Layer) else layer
+    key = ((type(layer).__name__, layer_key), method)
+    if per_model is not None and key in per_model:
+        return per_model[key]
+    model = check_model(model)
+    head = analyze_output(model)
+    chosen = get_method(method)
+    target = resolve_layer(model, layer)
+    plan = _Plan(target, head, chosen, CompiledExplainer(model, target, head, chosen))
+    _PLANS.setdefault(model, {})[key] = plan
+    return plan
+
+
+class Explainer:
+    """Explains images for one model, layer and method, compiled once and reused.
+
+    - ``layer``: None (automatic), a name, a ``"nested/path"``, an index or a Layer.
+    - ``method``: ``"gradcam"``.
+    - ``target_names``: default class names for every call (a list or ``{id: name}`` dict).
+
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3),
+    ...     keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+    >>> explainer = Explainer(model, target_names=["a", "b", "c"])
+    >>> explainer.explain(np.zeros((8, 8, 3)), targets=[2]).targets[0].target_name
+    'c'
+    >>> sum(1 for _ in explainer.explain_stream(np.zeros((10, 8, 8, 3)), batch_size=4))
+    10
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        *,
+        layer: Any = None,
+        method: str = "gradcam",
+        target_names: Any = None,
+    ) -> None:
+        self._plan = _plan_for(model, layer, method)
+        self.model = model
+        self.target_names = checked_target_names(target_names, self.n_classes)
+
+    @property
+    def layer(self) -> str:
+        """Path of the explained layer (``"nested_model/layer"`` inside nested models)."""
+        return self._plan.target.path
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes the model can be asked about (2 for a single sigmoid unit)."""
+        return self._plan.head.n_classes
+
+    @property
+    def trace_count(self) -> int:
+        """How many times the compiled functions were traced (for checking reuse)."""
+        return self._plan.compiled.trace_count
+
+    def explain(
+        self,
+        x: Any,
+        *,
+        targets: Any = None,
+        top: int | None = None,
+        image: Any = None,
+        target_names: Any = None,
+    ) -> Explanation:
+        """One image; see :func:`explainimg.explain_prediction` for the arguments."""
+        batch, original = one_image(x, self._input_shape)
+        display = checked_image(image)
+        (expl,) = self._explain(batch, [original], [display], targets, top, target_names)
+        if expl.error:
+            raise ExplanationError(expl.error)
+        return expl
+
+    def explain_batch(
+        self,
+        xs: Any,
+        *,
+        targets: Any = None,
+        top: int | None = None,
+        images: Sequence[Any] | None = None,
+        target_names: Any = None,
+    ) -> list[Explanation]:
+        """Several images in one compiled call: an array (B, H, W, C), a tensor, or a list.
+
+        ``targets``: class ids for every image (``[3, 5]``) or one list per image
+        (``[[3], [5]]``). ``images``: pictures to draw on, one per image. An image for which
+        the model produces NaN/inf comes back with ``error`` set and no targets.
+        """
+        batch, originals = image_batch(xs, self._input_shape)
+        displays = self._displays(images, batch.shape[0])
+        return self._explain(batch, originals, displays, targets, top, target_names)
+
+    def explain_stream(
+        self,
+        xs: Any,
+        *,
+        batch_size: int = 32,
+        targets: Any = None,
+        top: int | None = None,
+        target_names: Any = None,
+        progress: bool = False,
+    ) -> Iterator[Explanation]:
+        """Explanations one by one, computed ``batch_size`` images at a time.
+
+        ``xs``: an array or tensor (N, H, W, C), a list or iterable of images, or a
+        ``tf.data.Dataset`` of images or (images, labels), batched or not. Only one batch is
+        held at a time. ``targets`` as in :meth:`explain_batch` (one list per image: N lists).
+        """
+        self._check_choice(targets, top)
+        names = self._names(target_names)
+        chunks = iter_chunks(xs, batch_size)
+        return self._stream(chunks, count_images(xs), targets, top, names, progress)
+
+    def _stream(
+        self,
+        chunks: Iterator[tuple[int, Any]],
+        total: int | None,
+        targets: Any,
+        top: int | None,
+        names: Names,
+        progress: bool,
+    ) -> Iterator[Explanation]:
+        bar = keras.utils.Progbar(total, unit_name="image") if progress else None
+        done = 0
+        for start, chunk in chunks:
+            batch, originals = image_batch(chunk, self._input_shape, offset=start)
+            chunk_targets = targets
+            if targets is not None and _is_per_image(targets):
+                chunk_targets = targets[start : start + batch.shape[0]]
+            displays = [None] * batch.shape[0]
+            yield from self._explain(batch, originals, displays, chunk_targets, top, names)
+            done += batch.shape[0]
+            if bar is not None:
+                bar.update(done)
+
+    @property
+    def _input_shape(self) -> tuple[int | None, ...]:
+        return tuple(self.model.inputs[0].shape)
+
+    def _names(self, target_names: Any) -> Names:
+        if target_names is None:
+            return self.target_names
+        return checked_target_names(target_names, self.n_classes)
+
+    def _displays(self, images: Sequence[Any] | None, count: int) -> list[Image.Image | None]:
+        if images is None:
+            return [None] * count
+        if len(images) != count:
+            raise bad_argument(
+                "images", f"{count} pictures (one per image)", said(f"{len(images)}")
+            )
+        return [checked_image(image) for image in images]
+
+    def _check_choice(self, targets: Any, top: Any) -> None:
+        if targets is not None and top is not None:
+            raise bad_argument(
+                "targets",
+                "either targets or top, not both",
+                said(f"targets={targets!r} and top={top!r}"),
+            )
+
+    def _explain(
+        self,
+        batch: np.ndarray,
+        originals: list[Image.Image | None],
+        displays: list[Image.Image | None],
+        targets: Any,
+        top: int | None,
+        target_names: Any,
+    ) -> list[Explanation]:
+        self._check_choice(targets, top)
+        names = self._names(target_names)
+        compiled = self._plan.compiled
+        if targets is not None:
+            result = compiled.run(batch, targets=self._target_matrix(targets, batch.shape[0]))
+        else:
+            k = 1 if top is None else checked_top(top, self.n_classes)
+            result = compiled.run(batch, top=k)
+        return [
+            self._package(result, i, names, displays[i] or originals[i] or batch[i])
+            for i in range(batch.shape[0])
+        ]
+
+    def _target_matrix(self, targets: Any, count: int) -> np.ndarray:
+        if not _is_per_image(targets):
+            return np.tile(checked_targets(targets, self.n_classes), (count, 1))
+        if len(targets) != count:
+            raise bad_argument(
+                "targets", f"{count} lists of class ids (one per image)", said(f"{len(targets)}")
+            )
+        rows = [checked_targets(row, self.n_classes) for row in targets]
+        if len({len(row) for row in rows}) != 1:
+            raise bad_argument("targets", "the same number of class ids for every image", targets)
+        return np.array(rows)
+
+    def _package(
+        self, result: RawResult, i: int, names: Names, picture: Image.Image | np.ndarray
+    ) -> Explanation:
+        plan = self._plan
+        image = picture if isinstance(picture, Image.Image) else array_to_image(picture)
+        common = dict(
+            estimator=self.model.name,
+            method=plan.method.title,
+            image=image,
+            layer=plan.target.path,
+            is_regression=plan.head.kind == "regression",
+        )
+        if not result.finite[i]:
+            message = (
+                f"The model produced non-finite values (NaN or inf) at layer "
+                f"{plan.target.path!r} or in its scores for this image; no explanation made."
+            )
+            return Explanation(description=message, targets=[], error=message, **common)
+        targets = [
+            TargetExplanation(
+                target=int(result.targets[i, k]),
+                target_name=name_of(int(result.targets[i, k]), names),
+                score=float(result.scores[i, k]),
+                proba=None if result.probas is None else float(result.probas[i, k]),
+                heatmap=result.maps[i, k],
+            )
+            for k in range(result.targets.shape[1])
+        ]
+        height, width = result.maps.shape[2:]
+        description = (
+            f"{plan.method.description} Layer {plan.target.path!r}, {height}x{width} map; "
+            f"{_SCORE_WORDING[plan.head.kind]}."
+        )
+        return Explanation(description=description, targets=targets, **common)
+
+
+def _is_per_image(targets: Any) -> bool:
+    """True for one list of class ids per image (``[[3], [5]]`` or a 2-D array)."""
+    if isinstance(targets, np.ndarray):
+        return targets.ndim == 2
+    return (
+        isinstance(targets, Sequence)
+        and len(targets) > 0
+        and all(isinstance(row, (Sequence, np.ndarray)) for row in targets)
+    )
