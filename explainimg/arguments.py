@@ -91,7 +91,8 @@ def _numeric_array(value: Any, name: str) -> np.ndarray:
     if isinstance(value, (str, bytes)) or value is None:
         raise bad_type(name, "an image array, tensor or PIL image", value)
     try:
-        array = np.array(value, dtype=np.float32, copy=True)
+        # No copy when it already is float32: nothing here writes into it.
+        array = np.asarray(value, dtype=np.float32)
     except (TypeError, ValueError):
         raise bad_type(name, "an image array, tensor or PIL image", value) from None
     return array

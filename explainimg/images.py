@@ -18,17 +18,23 @@ def displayable_pixels(array: np.ndarray) -> np.ndarray:
     anything else (e.g. inputs preprocessed to -1..1 or mean-subtracted) is min-max rescaled.
     A constant image comes out uniformly black rather than NaN.
     """
-    values = np.asarray(array, dtype=np.float64)
+    values = np.asarray(array, dtype=np.float32)
     low, high = float(values.min()), float(values.max())
     if low >= 0.0 and high <= 1.0:
-        scaled = values * 255.0
+        scale, offset = 255.0, 0.0
     elif low >= 0.0 and high <= 255.0:
-        scaled = values
+        scale, offset = 1.0, 0.0
     elif high > low:
-        scaled = (values - low) * (255.0 / (high - low))
+        scale = 255.0 / (high - low)
+        offset = -low * scale
     else:
-        scaled = np.zeros_like(values)
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+        return np.zeros(values.shape, dtype=np.uint8)
+    scaled = values * np.float32(scale)
+    if offset:
+        scaled += np.float32(offset)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0.0, 255.0, out=scaled)
+    return scaled.astype(np.uint8)
 
 
 def array_to_image(array: np.ndarray) -> Image.Image:
@@ -42,7 +48,7 @@ def array_to_image(array: np.ndarray) -> Image.Image:
         return Image.fromarray(pixels[..., 0])
     if channels in (3, 4):
         return Image.fromarray(pixels)
-    grey = displayable_pixels(np.asarray(array, dtype=np.float64).mean(axis=-1))
+    grey = displayable_pixels(np.asarray(array, dtype=np.float32).mean(axis=-1))
     return Image.fromarray(grey)
 
 
