@@ -24,6 +24,11 @@ _LAZY = {
     "TargetExplanation": "explainimg.explanation",
     "ExplanationError": "explainimg.errors",
     "format_as_image": "explainimg.formatters.image",
+    "format_as_html": "explainimg.formatters.html",
+    "format_as_text": "explainimg.formatters.text",
+    "format_as_dict": "explainimg.formatters.as_dict",
+    "explanation_from_dict": "explainimg.formatters.as_dict",
+    "plot_explanation": "explainimg.formatters.plot",
     "formatters": "explainimg.formatters",
 }
 

@@ -96,6 +96,11 @@ class Explanation:
     is_regression: bool = False
     error: str | None = None
 
+    def _repr_html_(self) -> str:
+        from .formatters.html import format_as_html  # formatters import this module
+
+        return format_as_html(self)
+
     def target(self, class_id: int) -> TargetExplanation:
         """The explanation of class ``class_id`` (raises KeyError when it was not explained)."""
         for target in self.targets:

@@ -1,11 +1,25 @@
-"""Formatters turn an Explanation into pictures or text. They never import TensorFlow.
+"""Formatters turn an Explanation into pictures, HTML, text or dicts. No TensorFlow here.
 
->>> from explainimg.formatters import format_as_image
->>> callable(format_as_image)
+>>> from explainimg.formatters import format_as_text
+>>> callable(format_as_text)
 True
 """
 
 from . import image
+from .as_dict import explanation_from_dict, format_as_dict
+from .html import format_as_html
 from .image import expand_heatmap, format_as_image, heatmap_to_image
+from .plot import plot_explanation
+from .text import format_as_text
 
-__all__ = ["expand_heatmap", "format_as_image", "heatmap_to_image", "image"]
+__all__ = [
+    "expand_heatmap",
+    "explanation_from_dict",
+    "format_as_dict",
+    "format_as_html",
+    "format_as_image",
+    "format_as_text",
+    "heatmap_to_image",
+    "image",
+    "plot_explanation",
+]

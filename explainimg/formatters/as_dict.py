@@ -1,0 +1,109 @@
+"""Explanations as JSON-safe dicts, and back.
+
+Heatmaps become nested lists of floats (float32 values survive ``json.dumps``/``json.loads``
+exactly); the image is left out unless asked for, then it is a base64 PNG data URI.
+
+>>> import json, numpy as np
+>>> from explainimg.explanation import Explanation, TargetExplanation
+>>> expl = Explanation(estimator="net", method="Grad-CAM", description="d", layer="conv",
+...     targets=[TargetExplanation(3, None, 1.5, None, np.eye(2, dtype="float32"))])
+>>> data = json.loads(json.dumps(format_as_dict(expl)))
+>>> data["targets"][0]["heatmap"]
+[[1.0, 0.0], [0.0, 1.0]]
+>>> explanation_from_dict(data) == expl
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ..errors import bad_argument, bad_type, said
+from ..explanation import Explanation, TargetExplanation
+from .summary import summarize
+
+_PNG_PREFIX = "data:image/png;base64,"
+
+
+def image_to_data_uri(image: Image.Image, image_format: str = "png", quality: int = 85) -> str:
+    """A ``data:`` URI holding ``image`` as PNG or JPEG (JPEG drops transparency)."""
+    buffer = io.BytesIO()
+    if image_format == "jpeg":
+        image.convert("RGB").save(buffer, format="JPEG", quality=quality)
+    else:
+        image.save(buffer, format="PNG", optimize=False)
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f"data:image/{image_format};base64,{encoded}"
+
+
+def format_as_dict(expl: Explanation, *, include_image: bool = False) -> dict[str, Any]:
+    """A JSON-safe dict of ``expl``: every field, heatmaps as lists, plus for each target where
+    its heat peaks (image pixels) and the share of the image at or above half heat."""
+    if not isinstance(expl, Explanation):
+        raise bad_type("expl", "an Explanation", expl)
+    size = expl.image.size if expl.image is not None else None
+    targets = []
+    for target in expl.targets:
+        entry: dict[str, Any] = {
+            "target": int(target.target),
+            "target_name": target.target_name,
+            "score": float(target.score),
+            "proba": None if target.proba is None else float(target.proba),
+            "heatmap": target.heatmap.tolist(),
+        }
+        if size is not None and target.heatmap.any():
+            summary = summarize(target.heatmap, size)
+            entry["peak"] = {"x": summary.peak_x, "y": summary.peak_y}
+            entry["hot_share"] = summary.hot_share
+        targets.append(entry)
+    data: dict[str, Any] = {
+        "estimator": expl.estimator,
+        "method": expl.method,
+        "description": expl.description,
+        "layer": expl.layer,
+        "is_regression": bool(expl.is_regression),
+        "error": expl.error,
+        "image_size": list(size) if size is not None else None,
+        "targets": targets,
+    }
+    if include_image and expl.image is not None:
+        data["image"] = image_to_data_uri(expl.image)
+    return data
+
+
+def explanation_from_dict(data: dict[str, Any]) -> Explanation:
+    """The Explanation a :func:`format_as_dict` dict describes (the image only if included)."""
+    if not isinstance(data, dict):
+        raise bad_type("data", "a dict made by format_as_dict", data)
+    image = None
+    encoded = data.get("image")
+    if encoded is not None:
+        if not isinstance(encoded, str) or not encoded.startswith(_PNG_PREFIX):
+            raise bad_argument("data['image']", "a base64 PNG data URI", said("something else"))
+        image = Image.open(io.BytesIO(base64.b64decode(encoded[len(_PNG_PREFIX) :])))
+        image.load()
+    targets = [
+        TargetExplanation(
+            target=entry["target"],
+            target_name=entry["target_name"],
+            score=entry["score"],
+            proba=entry["proba"],
+            heatmap=np.asarray(entry["heatmap"], dtype=np.float32),
+        )
+        for entry in data["targets"]
+    ]
+    return Explanation(
+        estimator=data["estimator"],
+        method=data["method"],
+        description=data["description"],
+        targets=targets,
+        image=image,
+        layer=data["layer"],
+        is_regression=data["is_regression"],
+        error=data["error"],
+    )

@@ -1,0 +1,177 @@
+"""Explanations as self-contained HTML: one fragment, or a report page for many images.
+
+Every picture is embedded as a base64 data URI and every user-provided string (class names,
+model names, titles) is escaped by jinja2's autoescaping, so the output can be saved, mailed
+or shown in Jupyter as it is.
+
+>>> import numpy as np
+>>> from PIL import Image
+>>> from explainimg.explanation import Explanation, TargetExplanation
+>>> expl = Explanation(estimator="net", method="Grad-CAM", description="", layer="conv",
+...     image=Image.new("RGB", (32, 32)),
+...     targets=[TargetExplanation(1, "<b>cat</b>", 2.0, 0.5, np.ones((4, 4), "float32"))])
+>>> html = format_as_html(expl)
+>>> html.count("<img"), "&lt;b&gt;cat&lt;/b&gt;" in html
+(2, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import jinja2
+from PIL import Image
+
+from ..errors import bad_argument, bad_type, said
+from ..explanation import Explanation
+from .as_dict import image_to_data_uri
+from .image import Colormap, overlay
+from .summary import (
+    format_peak,
+    format_proba,
+    format_score,
+    format_share,
+    summarize,
+    target_positions,
+)
+
+DEFAULT_MAX_WIDTH = 384
+THUMBNAIL_WIDTH = 64
+PNG_REPORT_LIMIT = 100
+"""Reports of more images than this use JPEG by default, to stay small (see format_as_html)."""
+
+_ENVIRONMENT = jinja2.Environment(
+    loader=jinja2.PackageLoader("explainimg.formatters", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def _resized(image: Image.Image, width: int) -> Image.Image:
+    if image.width == width:
+        return image
+    height = max(1, round(image.height * width / image.width))
+    return image.resize((width, height), Image.LANCZOS)
+
+
+def _item(
+    expl: Explanation,
+    *,
+    targets: Sequence[int] | None,
+    alpha_limit: float,
+    colormap: str | Colormap,
+    resampling_filter: int,
+    image_width: int | None,
+    image_format: str,
+    show_original: bool,
+    thumbnail: bool,
+) -> dict[str, Any]:
+    """What the templates need for one explanation: data URIs, sizes and formatted numbers."""
+    if not isinstance(expl, Explanation):
+        raise bad_type("expl", "an Explanation", expl)
+    if expl.image is None:
+        raise bad_argument("expl", "an Explanation with an image", said("one whose image is None"))
+    width = image_width or min(expl.image.width, DEFAULT_MAX_WIDTH)
+    picture = _resized(expl.image, width)
+    rows = []
+    first_overlay = None
+    for position in target_positions(targets, expl):
+        target = expl.targets[position]
+        drawn = overlay(
+            picture,
+            target.heatmap,
+            alpha_limit=alpha_limit,
+            colormap=colormap,
+            resampling_filter=resampling_filter,
+        )
+        if first_overlay is None:
+            first_overlay = drawn
+        summary = summarize(target.heatmap, expl.image.size)
+        rows.append(
+            {
+                "target": target.target,
+                "name": target.target_name,
+                "score": format_score(target.score),
+                "proba": format_proba(target.proba),
+                "peak": format_peak(summary) if target.heatmap.any() else "-",
+                "share": format_share(summary.hot_share),
+                "overlay": image_to_data_uri(drawn, image_format),
+            }
+        )
+    item: dict[str, Any] = {
+        "estimator": expl.estimator,
+        "method": expl.method,
+        "layer": expl.layer,
+        "description": expl.description,
+        "error": expl.error,
+        "width": picture.width,
+        "height": picture.height,
+        "original": image_to_data_uri(picture, image_format) if show_original else None,
+        "rows": rows,
+        "thumbnail": None,
+    }
+    if thumbnail:
+        small = _resized(picture if first_overlay is None else first_overlay, THUMBNAIL_WIDTH)
+        item.update(
+            thumbnail=image_to_data_uri(small, image_format),
+            thumb_width=small.width,
+            thumb_height=small.height,
+        )
+    return item
+
+
+def format_as_html(
+    expls: Explanation | Iterable[Explanation],
+    *,
+    title: str = "explainimg report",
+    targets: Sequence[int] | None = None,
+    alpha_limit: float = 0.65,
+    colormap: str | Colormap = "viridis",
+    resampling_filter: int = Image.LANCZOS,
+    image_width: int | None = None,
+    image_format: str | None = None,
+    show_original: bool = True,
+) -> str:
+    """HTML for one explanation (a fragment) or many (a complete page).
+
+    - One Explanation: a ``<div>`` with the input image, one overlay per target and a table
+      of class, name, score, probability, heat peak (image pixels) and the share of the image
+      at or above half heat. ``Explanation._repr_html_`` uses this in Jupyter.
+    - A list (or any iterable) of Explanations: a page titled ``title`` with a summary table
+      (thumbnail, predicted class, probability) linking to one section per image.
+
+    ``targets``: positions in ``expl.targets`` to show (default all). ``alpha_limit``,
+    ``colormap`` and ``resampling_filter`` go to the overlay. ``image_width``: pixel width of
+    the pictures (default: the image's own, at most 384). ``image_format``: "png" or "jpeg";
+    by default PNG, or JPEG for reports of more than 100 images to keep them small.
+    """
+    if image_format not in (None, "png", "jpeg"):
+        raise bad_argument("image_format", "'png', 'jpeg' or None", image_format)
+    if image_width is not None and (
+        isinstance(image_width, bool) or not isinstance(image_width, int) or image_width < 1
+    ):
+        raise bad_argument("image_width", "a positive number of pixels or None", image_width)
+    options = dict(
+        targets=targets,
+        alpha_limit=alpha_limit,
+        colormap=colormap,
+        resampling_filter=resampling_filter,
+        image_width=image_width,
+        show_original=show_original,
+    )
+    if isinstance(expls, Explanation):
+        item = _item(expls, image_format=image_format or "png", thumbnail=False, **options)
+        return _ENVIRONMENT.get_template("fragment.html.j2").render(item=item)
+    if isinstance(expls, (str, bytes)) or not isinstance(expls, Iterable):
+        raise bad_type("expls", "an Explanation or a list of Explanations", expls)
+    collected = list(expls)
+    if image_format is None:
+        image_format = "png" if len(collected) <= PNG_REPORT_LIMIT else "jpeg"
+    items = [
+        _item(expl, image_format=image_format, thumbnail=True, **options) for expl in collected
+    ]
+    models = sorted({expl.estimator for expl in collected})
+    return _ENVIRONMENT.get_template("report.html.j2").render(
+        title=title, items=items, models=models
+    )

@@ -1,0 +1,97 @@
+"""Matplotlib figures: the image beside its overlays, titled, with a colour bar.
+
+Figures are made with ``matplotlib.figure.Figure`` directly (not pyplot), so nothing is shown
+or kept in pyplot's list of open figures; Jupyter displays the returned figure.
+
+>>> import numpy as np
+>>> from PIL import Image
+>>> from explainimg.explanation import Explanation, TargetExplanation
+>>> expl = Explanation(estimator="net", method="Grad-CAM", description="",
+...     image=Image.new("RGB", (32, 32)),
+...     targets=[TargetExplanation(1, "cat", 2.0, 0.5, np.ones((4, 4), "float32"))])
+>>> figure = plot_explanation(expl)
+>>> [axes.get_title() for axes in figure.axes]
+['input', '1 cat, p=0.500', '']
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import matplotlib
+import numpy as np
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from PIL import Image
+
+from ..errors import bad_argument, bad_type, said
+from ..explanation import Explanation, TargetExplanation
+from .image import overlay
+from .summary import target_positions
+
+COLORBAR_LABEL = "heat (share of the map's maximum)"
+
+
+def _title(target: TargetExplanation) -> str:
+    title = str(target.target)
+    if target.target_name is not None:
+        title += f" {target.target_name}"
+    if target.proba is not None:
+        title += f", p={target.proba:.3f}"
+    return title
+
+
+def plot_explanation(
+    expl: Explanation,
+    *,
+    targets: Sequence[int] | None = None,
+    alpha_limit: float = 0.65,
+    colormap: str = "viridis",
+    resampling_filter: int = Image.LANCZOS,
+    columns: int = 4,
+    panel_size: float = 3.0,
+) -> Figure:
+    """A figure with the input image, then one overlay per target titled "class name, p",
+    in a grid of ``columns`` panels, and one colour bar for the heat scale.
+
+    ``targets``: positions in ``expl.targets`` to draw (default all).
+    """
+    if not isinstance(expl, Explanation):
+        raise bad_type("expl", "an Explanation", expl)
+    if expl.image is None:
+        raise bad_argument("expl", "an Explanation with an image", said("one whose image is None"))
+    if not isinstance(colormap, str):
+        raise bad_type("colormap", "a matplotlib colormap name", colormap)
+    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+        raise bad_argument("columns", "a positive integer", columns)
+    positions = target_positions(targets, expl)
+    panels = 1 + len(positions)
+    cols = min(columns, panels)
+    rows = math.ceil(panels / cols)
+    figure = Figure(figsize=(panel_size * cols + 1.0, panel_size * rows), layout="constrained")
+    grid = figure.subplots(rows, cols, squeeze=False)
+    axes = list(grid.ravel())
+    axes[0].imshow(np.asarray(expl.image))
+    axes[0].set_title("input")
+    for ax, position in zip(axes[1:], positions, strict=False):
+        target = expl.targets[position]
+        drawn = overlay(
+            expl.image,
+            target.heatmap,
+            alpha_limit=alpha_limit,
+            colormap=colormap,
+            resampling_filter=resampling_filter,
+        )
+        ax.imshow(np.asarray(drawn))
+        ax.set_title(_title(target))
+    for ax in axes:
+        ax.set_axis_off()
+    for ax in axes[panels:]:
+        figure.delaxes(ax)
+    scale = ScalarMappable(norm=Normalize(0.0, 1.0), cmap=matplotlib.colormaps[colormap])
+    figure.colorbar(scale, ax=axes[:panels], label=COLORBAR_LABEL, shrink=0.8)
+    if expl.image.mode == "L":
+        axes[0].images[0].set_cmap("gray")
+    return figure
