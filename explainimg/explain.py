@@ -31,7 +31,7 @@ def explain_prediction(
     layer: Any = None,
     image: Any = None,
     target_names: Any = None,
-    method: str = "gradcam",
+    method: Any = "gradcam",
 ) -> Explanation:
     """Explain what the model saw in one image, for one or several classes.
 
@@ -44,6 +44,9 @@ def explain_prediction(
       a layer name or ``"nested_model/layer"`` path, an index into ``model.layers``, or a Layer.
     - ``image``: the picture to show the heatmaps on (any size); default: made from ``x``.
     - ``target_names``: a list of class names (one per class) or a ``{class_id: name}`` dict.
+    - ``method``: ``"gradcam"`` (default), ``"gradcam++"``, ``"layercam"``, ``"scorecam"``,
+      ``"saliency"``, ``"smoothgrad"``, ``"integrated_gradients"``, ``"guided_gradcam"``, or a
+      configured instance from :mod:`explainimg.methods` (``SmoothGrad(samples=50)``).
 
     Scores are taken before the output softmax/sigmoid without changing the model (see
     :mod:`explainimg.engine.outputs` for single-unit sigmoid and regression outputs).
@@ -69,7 +72,7 @@ def explain_predictions(
     top: int | None = None,
     layer: Any = None,
     target_names: Any = None,
-    method: str = "gradcam",
+    method: Any = "gradcam",
     progress: bool = False,
 ) -> Iterator[Explanation]:
     """Explain many images, ``batch_size`` at a time; yields one Explanation per image, in order.

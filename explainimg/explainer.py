@@ -57,27 +57,36 @@ _SCORE_WORDING = {
 class _Plan:
     """Everything worked out once for a (model, layer, method); holds no strong model ref."""
 
-    target: LayerRef
+    target: LayerRef | None
     head: OutputHead
     method: Method
     compiled: CompiledExplainer
 
 
-_PLANS: weakref.WeakKeyDictionary[keras.Model, dict[tuple[Any, str], _Plan]] = (
+_PLANS: weakref.WeakKeyDictionary[keras.Model, dict[tuple[Any, Method], _Plan]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _plan_for(model: Any, layer: Any, method: str) -> _Plan:
+def _plan_for(model: Any, layer: Any, method: Any) -> _Plan:
+    chosen = get_method(method)
     per_model = _PLANS.get(model) if isinstance(model, keras.Model) else None
     layer_key = ("instance", id(layer)) if isinstance(layer, keras.layers.Layer) else layer
-    key = ((type(layer).__name__, layer_key), method)
+    key = ((type(layer).__name__, layer_key), chosen)
     if per_model is not None and key in per_model:
         return per_model[key]
     model = check_model(model)
     head = analyze_output(model)
-    chosen = get_method(method)
-    target = resolve_layer(model, layer)
+    if chosen.needs_layer:
+        target = resolve_layer(model, layer)
+    elif layer is not None:
+        raise bad_argument(
+            "layer",
+            f"None for method {chosen.key!r}, which explains the input pixels",
+            layer,
+        )
+    else:
+        target = None
     plan = _Plan(target, head, chosen, CompiledExplainer(model, target, head, chosen))
     _PLANS.setdefault(model, {})[key] = plan
     return plan
@@ -87,7 +96,8 @@ class Explainer:
     """Explains images for one model, layer and method, compiled once and reused.
 
     - ``layer``: None (automatic), a name, a ``"nested/path"``, an index or a Layer.
-    - ``method``: ``"gradcam"``.
+    - ``method``: a key of :data:`explainimg.methods.METHODS` (``"gradcam"``, ``"saliency"``,
+      ...) or a configured method such as ``SmoothGrad(samples=50)``.
     - ``target_names``: default class names for every call (a list or ``{id: name}`` dict).
 
     >>> import keras, numpy as np
@@ -113,9 +123,10 @@ class Explainer:
         self.target_names = checked_target_names(target_names, self.n_classes)
 
     @property
-    def layer(self) -> str:
-        """Path of the explained layer (``"nested_model/layer"`` inside nested models)."""
-        return self._plan.target.path
+    def layer(self) -> str | None:
+        """Path of the explained layer (``"nested_model/layer"`` inside nested models), or
+        None for methods that explain the input pixels directly."""
+        return self._plan.compiled.layer_path
 
     @property
     def n_classes(self) -> int:
@@ -275,13 +286,14 @@ class Explainer:
             estimator=self.model.name,
             method=plan.method.title,
             image=image,
-            layer=plan.target.path,
+            layer=self.layer,
             is_regression=plan.head.kind == "regression",
         )
         if not result.finite[i]:
+            where = "its input gradients" if self.layer is None else f"layer {self.layer!r}"
             message = (
-                f"The model produced non-finite values (NaN or inf) at layer "
-                f"{plan.target.path!r} or in its scores for this image; no explanation made."
+                f"The model produced non-finite values (NaN or inf) at {where} or in its "
+                f"scores for this image; no explanation made."
             )
             return Explanation(description=message, targets=[], error=message, **common)
         targets = [
@@ -295,8 +307,9 @@ class Explainer:
             for k in range(result.targets.shape[1])
         ]
         height, width = result.maps.shape[2:]
+        where = "Input" if self.layer is None else f"Layer {self.layer!r}"
         description = (
-            f"{plan.method.description} Layer {plan.target.path!r}, {height}x{width} map; "
+            f"{plan.method.description} {where}, {height}x{width} map; "
             f"{_SCORE_WORDING[plan.head.kind]}."
         )
         return Explanation(description=description, targets=targets, **common)

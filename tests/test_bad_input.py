@@ -137,7 +137,9 @@ CASES = {
     "unknown method": (
         dict(method="magic"),
         ValueError,
-        "method: expected one of 'gradcam', got 'magic'",
+        "method: expected one of 'gradcam', 'gradcam++', 'layercam', 'scorecam', 'saliency', "
+        "'smoothgrad', 'integrated_gradients', 'guided_gradcam' or a configured method, "
+        "got 'magic'",
     ),
 }
 

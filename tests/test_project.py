@@ -71,11 +71,14 @@ def test_compiled_function_is_reused_across_calls_and_batch_sizes():
     assert explainer.trace_count == traces + 1
 
 
-def test_cache_does_not_keep_models_alive():
+def _explain_a_fresh_model() -> weakref.ref:
     model = builders.sequential_dense_softmax()
     ei.explain_prediction(model, builders.image(seed=1))
     assert model in _PLANS
-    alive = weakref.ref(model)
-    del model
+    return weakref.ref(model)
+
+
+def test_cache_does_not_keep_models_alive():
+    alive = _explain_a_fresh_model()
     gc.collect()
     assert alive() is None

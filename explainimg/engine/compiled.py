@@ -35,7 +35,8 @@ import tensorflow as tf
 from ..errors import ExplanationError
 from ..methods import Method
 from ..methods.scaling import scale_by_max
-from .graph import GraphVisitor, LayerRef, run_graph
+from .graph import GraphVisitor, LayerRef, is_graph_model, run_graph
+from .guided import is_relu, positive_gradients_only
 from .outputs import OutputHead
 
 _LOGITS_TOLERANCE = {"float32": 1e-3, "float64": 1e-3}
@@ -55,19 +56,35 @@ class RawResult:
 
 
 class _Capture(GraphVisitor):
-    """Watches the explained layer's output and picks up the logits on the way."""
+    """Watches the explained layer's output, picks up the logits on the way and, for guided
+    backpropagation, gates the gradients of every ReLU."""
 
-    def __init__(self, target: LayerRef, head: OutputHead, tape: tf.GradientTape) -> None:
-        super().__init__(descend=[*target.containers, *head.final.containers])
-        self._target = target.layer
+    def __init__(
+        self,
+        target: LayerRef | None,
+        head: OutputHead,
+        tape: tf.GradientTape | None,
+        guided: bool = False,
+    ) -> None:
+        containers = target.containers if target is not None else ()
+        super().__init__(descend=[*containers, *head.final.containers])
+        self._target = target.layer if target is not None else None
         self._head = head
         self._tape = tape
+        self._guided = guided
         self.activations: Any = None
         self.logits: Any = None
 
+    def descends_into(self, layer: keras.layers.Layer) -> bool:
+        # Guided backpropagation must reach the ReLUs inside nested models too.
+        return (self._guided and is_graph_model(layer)) or super().descends_into(layer)
+
     def after_call(self, layer: Any, args: Sequence[Any], outputs: Any) -> Any:
+        if self._guided and is_relu(layer):
+            outputs = positive_gradients_only(outputs)
         if layer is self._target and self.activations is None:
-            self._tape.watch(outputs)
+            if self._tape is not None:
+                self._tape.watch(outputs)
             self.activations = outputs
         if layer is self._head.final.layer and self._head.has_logits:
             self.logits = self._head.logits(args)
@@ -77,7 +94,9 @@ class _Capture(GraphVisitor):
 class CompiledExplainer:
     """Explains batches of images for one model, layer and method."""
 
-    def __init__(self, model: keras.Model, target: LayerRef, head: OutputHead, method: Method):
+    def __init__(
+        self, model: keras.Model, target: LayerRef | None, head: OutputHead, method: Method
+    ) -> None:
         self._model = weakref.ref(model)
         self._target = target
         self._head = head
@@ -86,6 +105,20 @@ class CompiledExplainer:
         self._image_spec = tf.TensorSpec((None, *input_spec.shape[1:]), input_spec.dtype)
         self._functions: dict[tuple[str, int], Callable[..., Any]] = {}
         self.trace_count = 0
+
+    def _live_model(self) -> keras.Model:
+        model = self._model()
+        if model is None:
+            raise ExplanationError("The model this explainer was built for no longer exists.")
+        return model
+
+    @property
+    def n_classes(self) -> int:
+        return self._head.n_classes
+
+    @property
+    def layer_path(self) -> str | None:
+        return None if self._target is None else self._target.path
 
     def run(
         self, images: np.ndarray, *, targets: np.ndarray | None = None, top: int | None = None
@@ -143,27 +176,18 @@ class CompiledExplainer:
         self, images: tf.Tensor, targets: tf.Tensor | None, count: int
     ) -> tuple[tf.Tensor, ...]:
         self.trace_count += 1
-        model = self._model()
-        if model is None:
-            raise ExplanationError("The model this explainer was built for no longer exists.")
-        with tf.GradientTape(persistent=count > 1) as tape:
+        images = tf.cast(images, tf.float32)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(images)
             capture = _Capture(self._target, self._head, tape)
-            outputs = run_graph(model, images, capture)
+            outputs = run_graph(self._live_model(), images, capture)
             scores, probas = self._head.class_scores(capture.logits, outputs)
-        if capture.activations is None:
+        if self._target is not None and capture.activations is None:
             raise ExplanationError(f"Layer {self._target.path!r} did not run in the model.")
         if targets is None:
             targets = tf.math.top_k(scores, k=count).indices
-        activations = tf.cast(capture.activations, tf.float32)
-        maps = []
-        for k in range(count):
-            selector = tf.one_hot(targets[:, k], depth=self._head.n_classes, dtype=scores.dtype)
-            gradients = tape.gradient(scores, capture.activations, output_gradients=selector)
-            if gradients is None:
-                raise ExplanationError(
-                    f"The model's output does not depend on layer {self._target.path!r}."
-                )
-            maps.append(self._method.compute(activations, tf.cast(gradients, tf.float32)))
+        context = _Context(self, images, targets, scores, capture.activations, tape)
+        maps = [self._method.target_map(context, k) for k in range(count)]
         del tape
         maps_tensor = scale_by_max(tf.stack(maps, axis=1))
         chosen_scores = tf.gather(scores, targets, batch_dims=1)
@@ -178,6 +202,68 @@ class CompiledExplainer:
         )
         mismatch = self._head.logits_mismatch(capture.logits, outputs, finite)
         return maps_tensor, targets, chosen_scores, chosen_probas, finite, mismatch
+
+    def scores(
+        self, images: tf.Tensor, *, guided: bool = False
+    ) -> tuple[tf.Tensor, tf.Tensor | None]:
+        """(scores, probas) per class for any batch of images (a plain forward pass)."""
+        capture = _Capture(None, self._head, None, guided=guided)
+        outputs = run_graph(self._live_model(), images, capture)
+        return self._head.class_scores(capture.logits, outputs)
+
+
+class _Context:
+    """What methods get inside one compiled call (see :class:`explainimg.methods.Context`)."""
+
+    def __init__(
+        self,
+        explainer: CompiledExplainer,
+        images: tf.Tensor,
+        targets: tf.Tensor,
+        scores: tf.Tensor,
+        activations: Any,
+        tape: tf.GradientTape,
+    ) -> None:
+        self.images = images
+        self.targets = targets
+        self.activations = None if activations is None else tf.cast(activations, tf.float32)
+        self.memo: dict[str, Any] = {}
+        self._explainer = explainer
+        self._scores = scores
+        self._raw_activations = activations
+        self._tape = tape
+
+    def _selector(self, target_ids: tf.Tensor) -> tf.Tensor:
+        depth = self._explainer.n_classes
+        return tf.one_hot(target_ids, depth=depth, dtype=self._scores.dtype)
+
+    def layer_gradients(self, k: int) -> tf.Tensor:
+        gradients = self._tape.gradient(
+            self._scores, self._raw_activations, output_gradients=self._selector(self.targets[:, k])
+        )
+        if gradients is None:
+            raise ExplanationError(
+                f"The model's output does not depend on layer {self._explainer.layer_path!r}."
+            )
+        return tf.cast(gradients, tf.float32)
+
+    def input_gradients(
+        self, images: tf.Tensor, target_ids: tf.Tensor, guided: bool = False
+    ) -> tf.Tensor:
+        if images is self.images and not guided:
+            # The first forward pass already recorded everything from the input on.
+            return self._tape.gradient(
+                self._scores, self.images, output_gradients=self._selector(target_ids)
+            )
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            scores, _ = self._explainer.scores(images, guided=guided)
+            chosen = tf.gather(scores, target_ids, batch_dims=1)
+        return tape.gradient(chosen, images)
+
+    def class_confidences(self, images: tf.Tensor) -> tf.Tensor:
+        scores, probas = self._explainer.scores(images)
+        return probas if probas is not None else tf.nn.softmax(scores)
 
 
 def _traced_once(function: Callable[..., Any], signature: list[tf.TensorSpec]) -> Any:

@@ -1,47 +1,61 @@
-"""Explanation methods: each turns (activations, gradients) into maps, as tensor maths only.
+"""Explanation methods. Each is a small class; ``method=`` takes its key or a configured one.
 
 >>> get_method("gradcam").title
 'Grad-CAM'
+>>> get_method(SmoothGrad(samples=10)).samples
+10
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import attrs
-import tensorflow as tf
+from typing import Any
 
 from ..errors import bad_argument
-from .gradcam import gradcam
+from .base import Context, Method
+from .gradcam import GradCAM
+from .gradcam_plus_plus import GradCAMPlusPlus
+from .guided_gradcam import GuidedGradCAM
+from .integrated_gradients import IntegratedGradients
+from .layercam import LayerCAM
+from .saliency import Saliency
+from .scorecam import ScoreCAM
+from .smoothgrad import SmoothGrad
 
-
-@attrs.frozen
-class Method:
-    """A registered method: its key for ``method=``, display title, and map function."""
-
-    key: str
-    title: str
-    description: str
-    compute: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
-
-
-METHODS: dict[str, Method] = {
-    "gradcam": Method(
-        key="gradcam",
-        title="Grad-CAM",
-        description=(
-            "Grad-CAM: the layer's channels weighted by the spatial mean of the score's "
-            "gradient, summed, ReLU, divided by the maximum."
-        ),
-        compute=gradcam,
-    ),
+METHODS: dict[str, type[Method]] = {
+    cls.key: cls
+    for cls in (
+        GradCAM,
+        GradCAMPlusPlus,
+        LayerCAM,
+        ScoreCAM,
+        Saliency,
+        SmoothGrad,
+        IntegratedGradients,
+        GuidedGradCAM,
+    )
 }
 
+__all__ = [
+    "METHODS",
+    "Context",
+    "GradCAM",
+    "GradCAMPlusPlus",
+    "GuidedGradCAM",
+    "IntegratedGradients",
+    "LayerCAM",
+    "Method",
+    "Saliency",
+    "ScoreCAM",
+    "SmoothGrad",
+    "get_method",
+]
 
-def get_method(name: str) -> Method:
-    """The method registered under ``name`` (raises a ValueError listing the known ones)."""
-    try:
-        return METHODS[name]
-    except (KeyError, TypeError):
-        known = ", ".join(map(repr, METHODS))
-        raise bad_argument("method", f"one of {known}", name) from None
+
+def get_method(method: Any) -> Method:
+    """A method instance from its key (default options) or an instance (returned as is)."""
+    if isinstance(method, Method):
+        return method
+    if isinstance(method, str) and method in METHODS:
+        return METHODS[method]()
+    known = ", ".join(map(repr, METHODS))
+    raise bad_argument("method", f"one of {known} or a configured method", method)

@@ -1,0 +1,89 @@
+"""What every method is, and what the engine gives it to work with.
+
+A method is a small frozen attrs class: its options are fields (validated, hashable, so a
+compiled function is reused for equal options) and ``target_map`` turns a :class:`Context`
+into the raw map of one target for a whole batch. Methods are tensor maths only: they never
+see the model's layers or pictures, only what the context computes for them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol
+
+import attrs
+import tensorflow as tf
+
+from ..errors import bad_argument, bad_type
+
+
+class Context(Protocol):
+    """What the engine offers a method inside one compiled call.
+
+    - ``images``: (B, H, W, C) float32 inputs; ``targets``: (B, K) int32 class ids.
+    - ``activations``: (B, h, w, c) float32 output of the explained layer (layer methods).
+    - ``layer_gradients(k)``: d score / d activations for target column k, (B, h, w, c).
+    - ``input_gradients(images, target_ids, guided=False)``: d score[target] / d images for
+      any batch of images (N, H, W, C) and ids (N,); ``guided`` gates ReLU gradients
+      (guided backpropagation) without changing the model.
+    - ``class_confidences(images)``: (N, classes) probabilities of any batch of images (the
+      model's own softmax/sigmoid output, or a softmax of its scores when it has none).
+    - ``memo``: a dict for work shared by the targets of one call (e.g. masked passes).
+    """
+
+    images: tf.Tensor
+    targets: tf.Tensor
+    activations: tf.Tensor | None
+
+    def layer_gradients(self, k: int) -> tf.Tensor: ...
+
+    def input_gradients(
+        self, images: tf.Tensor, target_ids: tf.Tensor, guided: bool = False
+    ) -> tf.Tensor: ...
+
+    def class_confidences(self, images: tf.Tensor) -> tf.Tensor: ...
+
+    memo: dict[str, Any]
+
+
+@attrs.frozen
+class Method:
+    """Base of all methods. Subclasses set the class constants and ``target_map``."""
+
+    key: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    needs_layer: ClassVar[bool] = True
+    resolution: ClassVar[str] = "layer"
+    passes: ClassVar[str] = ""
+
+    @property
+    def description(self) -> str:
+        """One sentence on what the map shows (goes into Explanation.description)."""
+        return (self.__doc__ or self.title).strip().splitlines()[0]
+
+    def target_map(self, ctx: Context, k: int) -> tf.Tensor:
+        """The (B, h, w) non-negative map of target column ``k`` (scaled to [0, 1] later)."""
+        raise NotImplementedError
+
+
+def integer_at_least(name: str, low: int) -> Any:
+    """An attrs validator: an integer >= ``low``, or a clear error naming the option."""
+
+    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad_type(name, f"an integer >= {low}", value)
+        if value < low:
+            raise bad_argument(name, f"an integer >= {low}", value)
+
+    return check
+
+
+def number_at_least(name: str, low: float) -> Any:
+    """An attrs validator: a number >= ``low``."""
+
+    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad_type(name, f"a number >= {low}", value)
+        if value < low:
+            raise bad_argument(name, f"a number >= {low}", value)
+
+    return check

@@ -1,0 +1,39 @@
+"""Grad-CAM++ (Chattopadhay et al., 2018), closed form for an exponential score.
+
+With g = d score / d A, the pixel weights are
+alpha = g^2 / (2 g^2 + sum_ab(A) g^3) (0 where the denominator is 0), the channel weights
+w_k = sum_ij alpha * ReLU(g), and the map ReLU(sum_k w_k A_k).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+import tensorflow as tf
+
+from .base import Context, Method
+from .cam import weighted_sum
+
+
+def gradcam_plus_plus(activations: tf.Tensor, gradients: tf.Tensor) -> tf.Tensor:
+    """(B, h, w, c) activations and gradients -> (B, h, w) raw Grad-CAM++ maps."""
+    squared = tf.square(gradients)
+    cubed = squared * gradients
+    activation_sums = tf.reduce_sum(activations, axis=(1, 2), keepdims=True)
+    alpha = tf.math.divide_no_nan(squared, 2.0 * squared + activation_sums * cubed)
+    weights = tf.reduce_sum(alpha * tf.nn.relu(gradients), axis=(1, 2))
+    return weighted_sum(activations, weights)
+
+
+@attrs.frozen
+class GradCAMPlusPlus(Method):
+    """Grad-CAM++: channels weighted by positive gradients with per-pixel second/third-order
+    weights, summed, ReLU, divided by the maximum."""
+
+    key: ClassVar[str] = "gradcam++"
+    title: ClassVar[str] = "Grad-CAM++"
+    passes: ClassVar[str] = "1 forward + 1 backward to the layer per target"
+
+    def target_map(self, ctx: Context, k: int) -> tf.Tensor:
+        return gradcam_plus_plus(ctx.activations, ctx.layer_gradients(k))
