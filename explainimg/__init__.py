@@ -30,6 +30,8 @@ _LAZY = {
     "explanation_from_dict": "explainimg.formatters.as_dict",
     "plot_explanation": "explainimg.formatters.plot",
     "formatters": "explainimg.formatters",
+    "methods": "explainimg.methods",
+    "metrics": "explainimg.metrics",
 }
 
 __all__ = sorted(_LAZY)

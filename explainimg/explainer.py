@@ -138,6 +138,15 @@ class Explainer:
         """How many times the compiled functions were traced (for checking reuse)."""
         return self._plan.compiled.trace_count
 
+    def confidences(self, xs: Any, *, batch_size: int = 32) -> np.ndarray:
+        """(N, classes): the model's probabilities for images ``xs`` (a single sigmoid unit
+        gives [1 - p, p]), or its raw scores when it has no softmax or sigmoid."""
+        rows = [
+            self._plan.compiled.confidences(image_batch(chunk, self._input_shape, offset=start)[0])
+            for start, chunk in iter_chunks(xs, batch_size)
+        ]
+        return np.concatenate(rows)
+
     def explain(
         self,
         x: Any,

@@ -13,8 +13,8 @@ from explainimg.formatters.image import (
     expand_heatmap,
     format_as_image,
     heatmap_to_image,
-    upsample_heatmap,
 )
+from explainimg.heatmaps import upsample_heatmap
 from tests import builders
 
 

@@ -103,7 +103,7 @@ class CompiledExplainer:
         self._method = method
         input_spec = model.inputs[0]
         self._image_spec = tf.TensorSpec((None, *input_spec.shape[1:]), input_spec.dtype)
-        self._functions: dict[tuple[str, int], Callable[..., Any]] = {}
+        self._functions: dict[Any, Callable[..., Any]] = {}
         self.trace_count = 0
 
     def _live_model(self) -> keras.Model:
@@ -141,6 +141,18 @@ class CompiledExplainer:
             probas=probas if self._head.has_logits else None,
             finite=finite,
         )
+
+    def confidences(self, images: np.ndarray) -> np.ndarray:
+        """(N, classes) probabilities of ``images`` (the model's softmax/sigmoid output; for
+        a single sigmoid unit [1 - p, p]), or the raw scores when the model gives none."""
+        if "confidences" not in self._functions:
+
+            def confidences(batch: tf.Tensor) -> tf.Tensor:
+                scores, probas = self.scores(tf.cast(batch, tf.float32))
+                return scores if probas is None else probas
+
+            self._functions["confidences"] = _traced_once(confidences, [self._image_spec])
+        return self._functions["confidences"](images).numpy()
 
     def _check_logits(self, mismatch: float) -> None:
         dtype = keras.backend.standardize_dtype(self._image_spec.dtype)

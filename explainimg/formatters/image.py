@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from typing import Any
 
 import matplotlib
 import numpy as np
@@ -21,44 +20,15 @@ from PIL import Image
 
 from ..errors import bad_argument, bad_type, said
 from ..explanation import Explanation
+from ..heatmaps import checked_heatmap, upsample_heatmap
 
 Colormap = Callable[[np.ndarray], np.ndarray]
-
-_FILTERS = {int(f): f.name for f in Image.Resampling}
-
-
-def _checked_heatmap(heatmap: Any) -> np.ndarray:
-    array = np.asarray(heatmap, dtype=np.float32)
-    if array.ndim != 2 or 0 in array.shape:
-        raise bad_argument("heatmap", "a non-empty 2-D array", array)
-    return np.clip(np.nan_to_num(array, nan=0.0), 0.0, 1.0)
-
-
-def _checked_filter(resampling_filter: Any) -> int:
-    is_int = isinstance(resampling_filter, (int, np.integer)) and not isinstance(
-        resampling_filter, bool
-    )
-    if not is_int or int(resampling_filter) not in _FILTERS:
-        names = ", ".join(f"Image.{name}" for name in _FILTERS.values())
-        raise bad_argument(
-            "resampling_filter", f"a PIL resampling filter ({names})", resampling_filter
-        )
-    return int(resampling_filter)
 
 
 def heatmap_to_image(heatmap: np.ndarray) -> Image.Image:
     """A grey (mode "L") picture of a [0, 1] heatmap at its own resolution (1.0 is white)."""
-    values = _checked_heatmap(heatmap)
+    values = checked_heatmap(heatmap)
     return Image.fromarray(np.rint(values * 255.0).astype(np.uint8))
-
-
-def upsample_heatmap(
-    heatmap: np.ndarray, size: tuple[int, int], resampling_filter: int = Image.LANCZOS
-) -> np.ndarray:
-    """A [0, 1] float heatmap resized to ``size`` (width, height); filter overshoot is clipped."""
-    values = _checked_heatmap(heatmap)
-    resized = Image.fromarray(values).resize(size, _checked_filter(resampling_filter))
-    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
 
 
 def expand_heatmap(

@@ -1,0 +1,46 @@
+"""Heatmaps as arrays: checking them and resizing them to an image (NumPy and PIL only).
+
+>>> import numpy as np
+>>> upsample_heatmap(np.eye(2, dtype="float32"), (4, 4), 0).tolist()[0]
+[1.0, 1.0, 0.0, 0.0]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from .errors import bad_argument
+
+_FILTERS = {int(f): f.name for f in Image.Resampling}
+
+
+def checked_heatmap(heatmap: Any) -> np.ndarray:
+    """``heatmap`` as a non-empty 2-D float32 array clipped to [0, 1] (NaN becomes 0)."""
+    array = np.asarray(heatmap, dtype=np.float32)
+    if array.ndim != 2 or 0 in array.shape:
+        raise bad_argument("heatmap", "a non-empty 2-D array", array)
+    return np.clip(np.nan_to_num(array, nan=0.0), 0.0, 1.0)
+
+
+def _checked_filter(resampling_filter: Any) -> int:
+    is_int = isinstance(resampling_filter, (int, np.integer)) and not isinstance(
+        resampling_filter, bool
+    )
+    if not is_int or int(resampling_filter) not in _FILTERS:
+        names = ", ".join(f"Image.{name}" for name in _FILTERS.values())
+        raise bad_argument(
+            "resampling_filter", f"a PIL resampling filter ({names})", resampling_filter
+        )
+    return int(resampling_filter)
+
+
+def upsample_heatmap(
+    heatmap: np.ndarray, size: tuple[int, int], resampling_filter: int = Image.LANCZOS
+) -> np.ndarray:
+    """A [0, 1] float heatmap resized to ``size`` (width, height); filter overshoot is clipped."""
+    values = checked_heatmap(heatmap)
+    resized = Image.fromarray(values).resize(size, _checked_filter(resampling_filter))
+    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
