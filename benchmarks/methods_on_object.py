@@ -18,9 +18,9 @@ import numpy as np
 from PIL import Image
 
 import explainimg as ei
-from explainimg.demo import train_shapes_model
 from explainimg.methods import METHODS
 from explainimg.shapes import make_shapes
+from explainimg.toy import train_shapes_model
 
 IMAGES = 200
 

@@ -16,9 +16,9 @@ import numpy as np
 
 import explainimg as ei
 from explainimg import metrics
-from explainimg.demo import train_shapes_model
 from explainimg.methods import METHODS
 from explainimg.shapes import make_shapes
+from explainimg.toy import train_shapes_model
 
 IMAGES = 40
 RANDOMIZED_IMAGES = 10

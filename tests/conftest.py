@@ -9,7 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import pytest
 
-from explainimg.demo import train_shapes_model
+from explainimg.toy import train_shapes_model
 
 
 @pytest.fixture(scope="session")

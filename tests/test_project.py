@@ -40,13 +40,13 @@ def test_readme_has_two_setup_commands_and_ci_runs_the_test_one():
     setup = [cmd for cmd in _readme_commands() if cmd.startswith("python3 -m venv")]
     assert len(setup) == 2, setup
     demo, tests = setup
-    assert demo.endswith("explainimg demo")
+    assert demo.endswith("explainimg demo") and '".[demo]"' in demo
     assert "pytest" in tests
     assert tests in (ROOT / ".ci" / "run").read_text()
 
 
-def test_demo_command_writes_overlays_and_reports_hits(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path), "--count", "3"]) == 0
+def test_toy_demo_writes_overlays_and_reports_hits(tmp_path, capsys):
+    assert main(["demo", "--toy", "--out", str(tmp_path), "--count", "3"]) == 0
     printed = capsys.readouterr().out
     pngs = sorted(tmp_path.glob("*.png"))
     assert len(pngs) == 3

@@ -58,7 +58,8 @@ class Method:
     @property
     def description(self) -> str:
         """One sentence on what the map shows (goes into Explanation.description)."""
-        return (self.__doc__ or self.title).strip().splitlines()[0]
+        first_paragraph = (self.__doc__ or self.title).strip().split("\n\n")[0]
+        return " ".join(line.strip() for line in first_paragraph.splitlines())
 
     def target_map(self, ctx: Context, k: int) -> tf.Tensor:
         """The (B, h, w) non-negative map of target column ``k`` (scaled to [0, 1] later)."""
