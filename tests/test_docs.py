@@ -49,3 +49,15 @@ def test_every_figure_the_tutorial_shows_is_made_by_a_block():
     }
     assert shown == made
     assert all((DOCS / "figures" / name).exists() for name in shown)
+
+
+def test_api_reference_names_every_public_name():
+    import explainimg
+    from explainimg import formatters, methods, metrics
+
+    text = (DOCS / "api.md").read_text()
+    public = [*explainimg.__all__, *formatters.__all__, *methods.__all__, *metrics.__all__]
+    missing = [
+        name for name in public if name not in {"image", "Context", "Method"} and name not in text
+    ]
+    assert missing == []
