@@ -22,13 +22,13 @@ import keras
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from .arguments import image_batch
 from .explainer import Explainer
 from .explanation import Explanation
 from .formatters.as_dict import format_as_dict
 from .formatters.html import format_as_html
 from .formatters.image import format_as_image
 from .formatters.text import format_as_text
-from .images import image_to_array
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
@@ -73,26 +73,23 @@ def _read(path: Path, shape: tuple[int | None, ...]) -> Image.Image:
     return picture
 
 
-def _batches(
+def _readable_batches(
     paths: list[Path], shape: tuple[int | None, ...], batch_size: int, failures: list[Failure]
-) -> Iterator[tuple[list[Path], list[Image.Image], list[np.ndarray]]]:
-    _, height, width, channels = shape
-    chunk: tuple[list[Path], list[Image.Image], list[np.ndarray]] = ([], [], [])
+) -> Iterator[tuple[list[Path], list[Image.Image]]]:
+    """(paths, pictures) of up to ``batch_size`` readable files; unreadable ones go to
+    ``failures``."""
+    chunk: tuple[list[Path], list[Image.Image]] = ([], [])
     for path in paths:
         try:
             picture = _read(path, shape)
         except (OSError, UnidentifiedImageError, ValueError) as error:
             failures.append(Failure(str(path), f"cannot read image ({error})"))
             continue
-        resized = picture
-        if height is not None and width is not None:
-            resized = picture.resize((width, height), Image.BILINEAR)
         chunk[0].append(path)
         chunk[1].append(picture)
-        chunk[2].append(image_to_array(resized, channels))
         if len(chunk[0]) == batch_size:
             yield chunk
-            chunk = ([], [], [])
+            chunk = ([], [])
     if chunk[0]:
         yield chunk
 
@@ -116,8 +113,9 @@ def explain_files(
     failures: list[Failure] = []
     results: list[tuple[Path, Explanation]] = []
     bar = keras.utils.Progbar(len(paths), unit_name="image") if progress else None
-    for batch_paths, pictures, arrays in _batches(paths, shape, batch_size, failures):
-        batch = preprocess(np.stack(arrays), preprocess_mode)
+    for batch_paths, pictures in _readable_batches(paths, shape, batch_size, failures):
+        pixels, _ = image_batch(pictures, shape)  # converted and resized for the model
+        batch = preprocess(pixels, preprocess_mode)
         expls = explainer.explain_batch(batch, targets=targets, top=top, images=pictures)
         for path, expl in zip(batch_paths, expls, strict=True):
             if expl.error:

@@ -17,6 +17,8 @@ import attrs
 import numpy as np
 from PIL import Image
 
+from .errors import bad_argument, bad_type, said
+
 
 def _as_heatmap(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=np.float32)
@@ -110,3 +112,27 @@ class Explanation:
         raise KeyError(
             f"class_id: expected one of the explained classes {explained}, got {class_id}"
         )
+
+
+def checked_explanation(expl: Any, *, needs_image: bool = False) -> Explanation:
+    """``expl`` when it is an Explanation (with an image, if ``needs_image``), else an error."""
+    if not isinstance(expl, Explanation):
+        raise bad_type("expl", "an Explanation", expl)
+    if needs_image and expl.image is None:
+        raise bad_argument("expl", "an Explanation with an image", said("one whose image is None"))
+    return expl
+
+
+def target_at(expl: Explanation, position: Any) -> TargetExplanation:
+    """``expl.targets[position]``, or an error saying which positions and classes there are."""
+    if isinstance(position, bool) or not isinstance(position, (int, np.integer)):
+        raise bad_type("target", "a position in expl.targets (an int)", position)
+    count = len(expl.targets)
+    if not 0 <= position < count:
+        classes = [t.target for t in expl.targets]
+        raise bad_argument(
+            "target",
+            f"a position in expl.targets between 0 and {count - 1} (classes {classes})",
+            position,
+        )
+    return expl.targets[position]

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import bad_argument, bad_type, said
-from ..explanation import Explanation, TargetExplanation
+from ..explanation import Explanation, TargetExplanation, checked_explanation
 from .summary import summarize
 
 _PNG_PREFIX = "data:image/png;base64,"
@@ -44,8 +44,7 @@ def image_to_data_uri(image: Image.Image, image_format: str = "png", quality: in
 def format_as_dict(expl: Explanation, *, include_image: bool = False) -> dict[str, Any]:
     """A JSON-safe dict of ``expl``: every field, heatmaps as lists, plus for each target where
     its heat peaks (image pixels) and the share of the image at or above half heat."""
-    if not isinstance(expl, Explanation):
-        raise bad_type("expl", "an Explanation", expl)
+    expl = checked_explanation(expl)
     size = expl.image.size if expl.image is not None else None
     targets = []
     for target in expl.targets:

@@ -23,8 +23,8 @@ from typing import Any
 import jinja2
 from PIL import Image
 
-from ..errors import bad_argument, bad_type, said
-from ..explanation import Explanation
+from ..errors import bad_argument, bad_type
+from ..explanation import Explanation, checked_explanation
 from .as_dict import image_to_data_uri
 from .image import Colormap, overlay
 from .summary import (
@@ -68,10 +68,7 @@ def _item(
     thumbnail: bool,
 ) -> dict[str, Any]:
     """What the templates need for one explanation: data URIs, sizes and formatted numbers."""
-    if not isinstance(expl, Explanation):
-        raise bad_type("expl", "an Explanation", expl)
-    if expl.image is None:
-        raise bad_argument("expl", "an Explanation with an image", said("one whose image is None"))
+    expl = checked_explanation(expl, needs_image=True)
     width = image_width or min(expl.image.width, DEFAULT_MAX_WIDTH)
     picture = _resized(expl.image, width)
     rows = []

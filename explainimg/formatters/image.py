@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import bad_argument, bad_type, said
-from ..explanation import Explanation
+from ..explanation import Explanation, checked_explanation, target_at
 from ..heatmaps import checked_heatmap, upsample_heatmap
 
 Colormap = Callable[[np.ndarray], np.ndarray]
@@ -119,23 +119,11 @@ def format_as_image(
     >>> format_as_image(expl, alpha_limit=0.5).size
     (32, 32)
     """
-    if not isinstance(expl, Explanation):
-        raise bad_type("expl", "an Explanation", expl)
-    if expl.image is None:
-        raise bad_argument("expl", "an Explanation with an image", said("one whose image is None"))
-    count = len(expl.targets)
-    if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
-        raise bad_type("target", "a position in expl.targets (an int)", target)
-    if not 0 <= target < count:
-        classes = [t.target for t in expl.targets]
-        raise bad_argument(
-            "target",
-            f"a position in expl.targets between 0 and {count - 1} (classes {classes})",
-            target,
-        )
+    expl = checked_explanation(expl, needs_image=True)
+    heatmap = target_at(expl, target).heatmap
     return overlay(
         expl.image,
-        expl.targets[target].heatmap,
+        heatmap,
         alpha_limit=alpha_limit,
         colormap=colormap,
         resampling_filter=resampling_filter,

@@ -26,8 +26,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from PIL import Image
 
-from ..errors import bad_argument, bad_type, said
-from ..explanation import Explanation, TargetExplanation
+from ..errors import bad_argument, bad_type
+from ..explanation import Explanation, TargetExplanation, checked_explanation
 from .image import overlay
 from .summary import target_positions
 
@@ -58,10 +58,7 @@ def plot_explanation(
 
     ``targets``: positions in ``expl.targets`` to draw (default all).
     """
-    if not isinstance(expl, Explanation):
-        raise bad_type("expl", "an Explanation", expl)
-    if expl.image is None:
-        raise bad_argument("expl", "an Explanation with an image", said("one whose image is None"))
+    expl = checked_explanation(expl, needs_image=True)
     if not isinstance(colormap, str):
         raise bad_type("colormap", "a matplotlib colormap name", colormap)
     if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:

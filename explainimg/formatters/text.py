@@ -23,8 +23,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from ..errors import bad_type
-from ..explanation import Explanation, TargetExplanation
+from ..explanation import Explanation, TargetExplanation, checked_explanation
 from .summary import format_proba, format_score, format_share, summarize
 
 # From cold to hot; each heatmap cell is drawn two characters wide so it looks square.
@@ -69,8 +68,7 @@ def format_as_text(expl: Explanation, *, grid: bool = True) -> str:
     """Model, method, layer, then per target: class, name, score, probability, where the heat
     peaks in image pixels, the share of the image at or above half heat, and (``grid=True``) a
     character picture of the heatmap (hotter is denser: ``SHADES``)."""
-    if not isinstance(expl, Explanation):
-        raise bad_type("expl", "an Explanation", expl)
+    expl = checked_explanation(expl)
     map_size = "x".join(map(str, expl.targets[0].heatmap.shape)) if expl.targets else "no"
     image_size = expl.image.size if expl.image is not None else (0, 0)
     header = f"Explanation of model {expl.estimator!r} by {expl.method}"

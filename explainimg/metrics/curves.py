@@ -24,9 +24,9 @@ import tensorflow as tf
 from PIL import Image
 
 from ..arguments import one_image
-from ..errors import bad_argument, bad_type
+from ..errors import bad_argument
 from ..explainer import Explainer
-from ..explanation import Explanation
+from ..explanation import Explanation, checked_explanation, target_at
 from ..heatmaps import upsample_heatmap
 from ..methods.smoothing import gaussian_smooth
 
@@ -87,19 +87,14 @@ def _curve(
     batch_size: int,
     seed: int,
 ) -> Curve:
-    if not isinstance(expl, Explanation):
-        raise bad_type("expl", "an Explanation", expl)
-    if not 0 <= target < len(expl.targets):
-        raise bad_argument(
-            "target", f"a position in expl.targets between 0 and {len(expl.targets) - 1}", target
-        )
+    explained = target_at(checked_explanation(expl), target)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise bad_argument("steps", "a positive integer", steps)
     explainer = Explainer(model)
     batch, _ = one_image(x, tuple(model.inputs[0].shape))
     image = batch[0]
     height, width = image.shape[:2]
-    order = _ranking(expl.targets[target].heatmap, height, width, seed)
+    order = _ranking(explained.heatmap, height, width, seed)
     fill = baseline_image(image, baseline).reshape(-1, image.shape[-1])
     source = image.reshape(-1, image.shape[-1])
     start, end = (source, fill) if kind == "deletion" else (fill, source)
@@ -110,7 +105,7 @@ def _curve(
         pixels[order[:count]] = end[order[:count]]
         return pixels.reshape(image.shape)
 
-    class_id = expl.targets[target].target
+    class_id = explained.target
     values = np.concatenate(
         [
             explainer.confidences(np.stack([changed(c) for c in counts[i : i + batch_size]]))[

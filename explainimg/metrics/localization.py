@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import bad_argument, bad_type, said
-from ..explanation import Explanation
+from ..explanation import Explanation, target_at
 from ..heatmaps import upsample_heatmap
 
 Box = tuple[int, int, int, int]
@@ -28,17 +28,12 @@ def _heatmap_and_size(
     subject: Explanation | np.ndarray, target: int, image_size: tuple[int, int] | None
 ) -> tuple[np.ndarray, tuple[int, int]]:
     if isinstance(subject, Explanation):
-        if not 0 <= target < len(subject.targets):
-            raise bad_argument(
-                "target",
-                f"a position in expl.targets between 0 and {len(subject.targets) - 1}",
-                target,
-            )
+        heatmap = target_at(subject, target).heatmap
         if image_size is None:
             if subject.image is None:
                 raise bad_argument("image_size", "(width, height)", None)
             image_size = subject.image.size
-        return subject.targets[target].heatmap, image_size
+        return heatmap, image_size
     if image_size is None:
         raise bad_argument("image_size", "(width, height) of the image the heatmap covers", None)
     return np.asarray(subject, dtype=np.float32), image_size
