@@ -10,21 +10,28 @@ of images.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
-import tensorflow as tf
 from PIL import Image
 
 from .errors import bad_argument, bad_type
+
+
+def is_dataset(xs: Any) -> bool:
+    """True for a ``tf.data.Dataset`` (TensorFlow is not imported to find out: a dataset can
+    only exist where TensorFlow was imported already)."""
+    tensorflow = sys.modules.get("tensorflow")
+    return tensorflow is not None and isinstance(xs, tensorflow.data.Dataset)
 
 
 def count_images(xs: Any) -> int | None:
     """How many images ``xs`` holds, when that is known without reading it."""
     if isinstance(xs, Image.Image):
         return 1
-    if isinstance(xs, tf.data.Dataset):
+    if is_dataset(xs):
         return None
     shape = getattr(xs, "shape", None)
     if shape is not None:
@@ -51,13 +58,14 @@ def iter_chunks(xs: Any, batch_size: int) -> Iterator[tuple[int, Any]]:
 def _is_image_source(xs: Any) -> bool:
     return (
         hasattr(xs, "shape")
-        or isinstance(xs, (Image.Image, tf.data.Dataset))
+        or isinstance(xs, Image.Image)
+        or is_dataset(xs)
         or (isinstance(xs, Iterable) and not isinstance(xs, (str, bytes)))
     )
 
 
 def _chunks(xs: Any, batch_size: int) -> Iterator[tuple[int, Any]]:
-    if isinstance(xs, tf.data.Dataset):
+    if is_dataset(xs):
         yield from _rebatch(_dataset_images(xs), batch_size)
     elif isinstance(xs, Image.Image) or (hasattr(xs, "shape") and len(xs.shape) == 3):
         yield 0, xs
@@ -68,7 +76,7 @@ def _chunks(xs: Any, batch_size: int) -> Iterator[tuple[int, Any]]:
         yield from _rebatch(iter(xs), batch_size)
 
 
-def _dataset_images(dataset: tf.data.Dataset) -> Iterator[np.ndarray]:
+def _dataset_images(dataset: Any) -> Iterator[np.ndarray]:
     """Single images from a dataset of images or (images, labels) pairs, batched or not."""
     for element in dataset:
         if isinstance(element, (tuple, list)):

@@ -142,7 +142,9 @@ class Explainer:
         """(N, classes): the model's probabilities for images ``xs`` (a single sigmoid unit
         gives [1 - p, p]), or its raw scores when it has no softmax or sigmoid."""
         rows = [
-            self._plan.compiled.confidences(image_batch(chunk, self._input_shape, offset=start)[0])
+            self._plan.compiled.confidences(
+                image_batch(chunk, self._input_shape, offset=start)[0], pad_to=batch_size
+            )
             for start, chunk in iter_chunks(xs, batch_size)
         ]
         return np.concatenate(rows)
@@ -202,7 +204,7 @@ class Explainer:
         self._check_choice(targets, top)
         names = self._names(target_names)
         chunks = iter_chunks(xs, batch_size)
-        return self._stream(chunks, count_images(xs), targets, top, names, progress)
+        return self._stream(chunks, count_images(xs), targets, top, names, progress, batch_size)
 
     def _stream(
         self,
@@ -212,6 +214,7 @@ class Explainer:
         top: int | None,
         names: Names,
         progress: bool,
+        batch_size: int,
     ) -> Iterator[Explanation]:
         bar = keras.utils.Progbar(total, unit_name="image") if progress else None
         done = 0
@@ -221,7 +224,9 @@ class Explainer:
             if targets is not None and _is_per_image(targets):
                 chunk_targets = targets[start : start + batch.shape[0]]
             displays = [None] * batch.shape[0]
-            yield from self._explain(batch, originals, displays, chunk_targets, top, names)
+            yield from self._explain(
+                batch, originals, displays, chunk_targets, top, names, pad_to=batch_size
+            )
             done += batch.shape[0]
             if bar is not None:
                 bar.update(done)
@@ -260,15 +265,17 @@ class Explainer:
         targets: Any,
         top: int | None,
         target_names: Any,
+        pad_to: int | None = None,
     ) -> list[Explanation]:
         self._check_choice(targets, top)
         names = self._names(target_names)
         compiled = self._plan.compiled
         if targets is not None:
-            result = compiled.run(batch, targets=self._target_matrix(targets, batch.shape[0]))
+            matrix = self._target_matrix(targets, batch.shape[0])
+            result = compiled.run(batch, targets=matrix, pad_to=pad_to)
         else:
             k = 1 if top is None else checked_top(top, self.n_classes)
-            result = compiled.run(batch, top=k)
+            result = compiled.run(batch, top=k, pad_to=pad_to)
         return [
             self._package(result, i, names, displays[i] or originals[i] or batch[i])
             for i in range(batch.shape[0])

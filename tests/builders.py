@@ -118,3 +118,32 @@ def with_head(activation: str | None, units: int) -> keras.Model:
 
 def weights_of(model: keras.Model) -> list[np.ndarray]:
     return [np.array(w.numpy(), copy=True) for w in model.weights]
+
+
+def calibrated(model: keras.Model, images: np.ndarray) -> keras.Model:
+    """Set every BatchNormalization's moving statistics to those of its input on ``images``,
+    so a ``weights=None`` network gives healthy (not vanishing) activations. Returns ``model``.
+    """
+    from explainimg.engine.graph import GraphVisitor, run_graph
+
+    class _Calibrate(GraphVisitor):
+        def after_call(self, layer, args, outputs):
+            if not isinstance(layer, layers.BatchNormalization):
+                return outputs
+            inputs = keras.ops.convert_to_numpy(args[0])
+            layer.moving_mean.assign(inputs.mean(axis=(0, 1, 2)))
+            layer.moving_variance.assign(inputs.var(axis=(0, 1, 2)) + 1e-3)
+            return layer(args[0])
+
+    run_graph(model, keras.ops.convert_to_tensor(images), _Calibrate())
+    return model
+
+
+def small_mobilenet(classes: int = 5) -> keras.Model:
+    """keras.applications.MobileNetV2 (alpha 0.35, 64x64, weights=None), calibrated."""
+    keras.utils.set_random_seed(7)
+    model = keras.applications.MobileNetV2(
+        input_shape=(64, 64, 3), alpha=0.35, weights=None, classes=classes
+    )
+    images = np.random.default_rng(7).uniform(-1, 1, (8, 64, 64, 3)).astype(np.float32)
+    return calibrated(model, images)

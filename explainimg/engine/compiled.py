@@ -5,8 +5,10 @@ keep the user's model alive.
 
 A call runs the model once, watches the explained layer's activations, takes one backward
 pass per target from the class score down to that layer only, and applies the method, all
-inside a single ``tf.function``. The batch dimension is left open in the signature, so a
-different number of images does not trace again.
+inside a single compiled function. The code is written once with ``keras.ops``; the backend
+module (:mod:`explainimg.engine.backend`) compiles it and takes the gradients. On
+TensorFlow and PyTorch any number of images runs the same function; on JAX each batch size
+traces once (streams pad their last batch, so they trace once).
 
 >>> import keras, numpy as np
 >>> from explainimg.engine.layers import find_layer
@@ -30,14 +32,16 @@ from typing import Any
 import attrs
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from ..errors import ExplanationError
 from ..methods import Method
 from ..methods.scaling import scale_by_max
+from . import backend
 from .graph import GraphVisitor, LayerRef, is_graph_model, run_graph
-from .guided import is_relu, positive_gradients_only
+from .guided import is_relu
 from .outputs import OutputHead
+from .recording import Recording, unchanged
 
 _LOGITS_TOLERANCE = {"float32": 1e-3, "float64": 1e-3}
 _LOW_PRECISION_TOLERANCE = 2e-2
@@ -56,21 +60,22 @@ class RawResult:
 
 
 class _Capture(GraphVisitor):
-    """Watches the explained layer's output, picks up the logits on the way and, for guided
-    backpropagation, gates the gradients of every ReLU."""
+    """Passes the explained layer's output through ``at_layer`` (where the backend watches or
+    perturbs it), picks up the logits on the way and, for guided backpropagation, gates the
+    gradients of every ReLU."""
 
     def __init__(
         self,
         target: LayerRef | None,
         head: OutputHead,
-        tape: tf.GradientTape | None,
+        at_layer: Callable[[Any], Any] = unchanged,
         guided: bool = False,
     ) -> None:
         containers = target.containers if target is not None else ()
         super().__init__(descend=[*containers, *head.final.containers])
         self._target = target.layer if target is not None else None
         self._head = head
-        self._tape = tape
+        self._at_layer = at_layer
         self._guided = guided
         self.activations: Any = None
         self.logits: Any = None
@@ -81,10 +86,9 @@ class _Capture(GraphVisitor):
 
     def after_call(self, layer: Any, args: Sequence[Any], outputs: Any) -> Any:
         if self._guided and is_relu(layer):
-            outputs = positive_gradients_only(outputs)
+            outputs = backend.current().positive_gradients_only(outputs)
         if layer is self._target and self.activations is None:
-            if self._tape is not None:
-                self._tape.watch(outputs)
+            outputs = self._at_layer(outputs)
             self.activations = outputs
         if layer is self._head.final.layer and self._head.has_logits:
             self.logits = self._head.logits(args)
@@ -97,12 +101,13 @@ class CompiledExplainer:
     def __init__(
         self, model: keras.Model, target: LayerRef | None, head: OutputHead, method: Method
     ) -> None:
+        self._backend = backend.current()
         self._model = weakref.ref(model)
         self._target = target
         self._head = head
         self._method = method
         input_spec = model.inputs[0]
-        self._image_spec = tf.TensorSpec((None, *input_spec.shape[1:]), input_spec.dtype)
+        self._image_spec = ((None, *input_spec.shape[1:]), input_spec.dtype)
         self._functions: dict[Any, Callable[..., Any]] = {}
         self.trace_count = 0
 
@@ -121,18 +126,33 @@ class CompiledExplainer:
         return None if self._target is None else self._target.path
 
     def run(
-        self, images: np.ndarray, *, targets: np.ndarray | None = None, top: int | None = None
+        self,
+        images: np.ndarray,
+        *,
+        targets: np.ndarray | None = None,
+        top: int | None = None,
+        pad_to: int | None = None,
     ) -> RawResult:
-        """Explain ``images`` (B, H, W, C) for ``targets`` (B, K) class ids, or the ``top`` k."""
+        """Explain ``images`` (B, H, W, C) for ``targets`` (B, K) class ids, or the ``top`` k.
+
+        ``pad_to``: on backends that trace per batch size (JAX), a smaller batch is padded to
+        this size so that the last batch of a stream reuses the stream's trace.
+        """
+        count = images.shape[0]
+        images = self._padded(images, pad_to)
         if targets is not None:
-            targets = np.asarray(targets, dtype=np.int32)
+            targets = self._padded(np.asarray(targets, dtype=np.int32), pad_to)
             function = self._function("targets", targets.shape[1])
             outputs = function(images, targets)
         else:
             function = self._function("top", top or 1)
             outputs = function(images)
-        maps, chosen, scores, probas, finite, mismatch = (value.numpy() for value in outputs)
+        maps, chosen, scores, probas, finite, mismatch = (
+            ops.convert_to_numpy(value)[:count] if value.ndim else ops.convert_to_numpy(value)
+            for value in outputs
+        )
         self._check_logits(float(mismatch))
+        maps = maps.copy()
         maps[~finite] = 0.0
         return RawResult(
             maps=maps,
@@ -142,20 +162,29 @@ class CompiledExplainer:
             finite=finite,
         )
 
-    def confidences(self, images: np.ndarray) -> np.ndarray:
+    def _padded(self, array: np.ndarray, pad_to: int | None) -> np.ndarray:
+        missing = (pad_to or 0) - array.shape[0]
+        if not self._backend.STATIC_SHAPES or missing <= 0:
+            return array
+        return np.concatenate([array, np.repeat(array[-1:], missing, axis=0)])
+
+    def confidences(self, images: np.ndarray, *, pad_to: int | None = None) -> np.ndarray:
         """(N, classes) probabilities of ``images`` (the model's softmax/sigmoid output; for
         a single sigmoid unit [1 - p, p]), or the raw scores when the model gives none."""
         if "confidences" not in self._functions:
 
-            def confidences(batch: tf.Tensor) -> tf.Tensor:
-                scores, probas = self.scores(tf.cast(batch, tf.float32))
+            def confidences(batch: Any) -> Any:
+                scores, probas = self.scores(ops.cast(batch, "float32"))
                 return scores if probas is None else probas
 
-            self._functions["confidences"] = _traced_once(confidences, [self._image_spec])
-        return self._functions["confidences"](images).numpy()
+            self._functions["confidences"] = self._backend.compile_function(
+                self._backend.forward_only(confidences), self._live_model(), [self._image_spec]
+            )
+        values = self._functions["confidences"](self._padded(images, pad_to))
+        return ops.convert_to_numpy(values)[: images.shape[0]]
 
     def _check_logits(self, mismatch: float) -> None:
-        dtype = keras.backend.standardize_dtype(self._image_spec.dtype)
+        dtype = keras.backend.standardize_dtype(self._image_spec[1])
         tolerance = _LOGITS_TOLERANCE.get(dtype, _LOW_PRECISION_TOLERANCE)
         if mismatch > tolerance:
             raise ExplanationError(
@@ -170,58 +199,87 @@ class CompiledExplainer:
         return self._functions[key]
 
     def _compile(self, mode: str, count: int) -> Callable[..., Any]:
+        model = self._live_model()
         if mode == "top":
 
-            def explain_top(images: tf.Tensor) -> tuple[tf.Tensor, ...]:
+            def explain_top(images: Any) -> tuple[Any, ...]:
                 return self._explain(images, None, count)
 
-            return _traced_once(explain_top, [self._image_spec])
+            return self._backend.compile_function(explain_top, model, [self._image_spec])
 
-        def explain_targets(images: tf.Tensor, targets: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        def explain_targets(images: Any, targets: Any) -> tuple[Any, ...]:
             return self._explain(images, targets, count)
 
-        return _traced_once(
-            explain_targets, [self._image_spec, tf.TensorSpec((None, count), tf.int32)]
-        )
+        specs = [self._image_spec, ((None, count), "int32")]
+        return self._backend.compile_function(explain_targets, model, specs)
 
-    def _explain(
-        self, images: tf.Tensor, targets: tf.Tensor | None, count: int
-    ) -> tuple[tf.Tensor, ...]:
+    def _explain(self, images: Any, targets: Any | None, count: int) -> tuple[Any, ...]:
         self.trace_count += 1
-        images = tf.cast(images, tf.float32)
-        with tf.GradientTape(persistent=True) as tape:
-            tape.watch(images)
-            capture = _Capture(self._target, self._head, tape)
-            outputs = run_graph(self._live_model(), images, capture)
-            scores, probas = self._head.class_scores(capture.logits, outputs)
-        if self._target is not None and capture.activations is None:
-            raise ExplanationError(f"Layer {self._target.path!r} did not run in the model.")
+        images = ops.cast(images, "float32")
+        recording = self._backend.record(self._forward(), images, self._layer_spec())
+        scores = recording.scores
         if targets is None:
-            targets = tf.math.top_k(scores, k=count).indices
-        context = _Context(self, images, targets, scores, capture.activations, tape)
-        maps = [self._method.target_map(context, k) for k in range(count)]
-        del tape
-        maps_tensor = scale_by_max(tf.stack(maps, axis=1))
-        chosen_scores = tf.gather(scores, targets, batch_dims=1)
+            targets = ops.top_k(scores, k=count)[1]
+        targets = ops.cast(targets, "int32")
+        context = _Context(self, images, targets, recording)
+        maps = scale_by_max(
+            ops.stack([self._method.target_map(context, k) for k in range(count)], 1)
+        )
+        chosen_scores = ops.take_along_axis(scores, targets, axis=1)
+        probas = recording.aux["probas"]
         chosen_probas = (
-            tf.gather(probas, targets, batch_dims=1)
+            ops.take_along_axis(probas, targets, axis=1)
             if probas is not None
-            else tf.zeros_like(chosen_scores)
+            else ops.zeros_like(chosen_scores)
         )
-        finite = tf.logical_and(
-            tf.reduce_all(tf.math.is_finite(maps_tensor), axis=(1, 2, 3)),
-            tf.reduce_all(tf.math.is_finite(scores), axis=1),
+        finite = ops.logical_and(
+            ops.all(ops.isfinite(maps), axis=(1, 2, 3)), ops.all(ops.isfinite(scores), axis=1)
         )
-        mismatch = self._head.logits_mismatch(capture.logits, outputs, finite)
-        return maps_tensor, targets, chosen_scores, chosen_probas, finite, mismatch
+        mismatch = self._head.logits_mismatch(
+            recording.aux["logits"], recording.aux["outputs"], finite
+        )
+        return maps, targets, chosen_scores, chosen_probas, finite, mismatch
 
-    def scores(
-        self, images: tf.Tensor, *, guided: bool = False
-    ) -> tuple[tf.Tensor, tf.Tensor | None]:
+    def _forward(self, guided: bool = False, with_layer: bool = True) -> Callable[..., Any]:
+        """The model run as the backend differentiates it: images -> (scores, aux)."""
+        model = self._live_model()
+        target = self._target if with_layer else None
+
+        def forward(images: Any, at_layer: Callable[[Any], Any]) -> tuple[Any, dict[str, Any]]:
+            capture = _Capture(target, self._head, at_layer, guided=guided)
+            outputs = run_graph(model, images, capture)
+            if target is not None and capture.activations is None:
+                raise ExplanationError(f"Layer {target.path!r} did not run in the model.")
+            scores, probas = self._head.class_scores(capture.logits, outputs)
+            aux = {
+                "activations": capture.activations,
+                "probas": probas,
+                "logits": capture.logits,
+                "outputs": outputs,
+            }
+            return scores, aux
+
+        return forward
+
+    def _layer_spec(self) -> tuple[tuple, str] | None:
+        if self._target is None:
+            return None
+        output = self._target.layer.output
+        return tuple(output.shape), output.dtype
+
+    def scores(self, images: Any, *, guided: bool = False) -> tuple[Any, Any | None]:
         """(scores, probas) per class for any batch of images (a plain forward pass)."""
-        capture = _Capture(None, self._head, None, guided=guided)
+        capture = _Capture(None, self._head, guided=guided)
         outputs = run_graph(self._live_model(), images, capture)
         return self._head.class_scores(capture.logits, outputs)
+
+    def sequential_map(self, function: Callable[[Any], Any], elements: Any) -> Any:
+        """``function`` over the first axis of ``elements``, one step at a time."""
+        return self._backend.sequential_map(function, elements)
+
+    def input_recording(self, images: Any, guided: bool) -> Recording:
+        """A fresh forward pass on ``images`` recorded for input gradients."""
+        return self._backend.record(self._forward(guided, with_layer=False), images, None)
 
 
 class _Context:
@@ -230,60 +288,41 @@ class _Context:
     def __init__(
         self,
         explainer: CompiledExplainer,
-        images: tf.Tensor,
-        targets: tf.Tensor,
-        scores: tf.Tensor,
-        activations: Any,
-        tape: tf.GradientTape,
+        images: Any,
+        targets: Any,
+        recording: Recording,
     ) -> None:
+        activations = recording.aux["activations"]
         self.images = images
         self.targets = targets
-        self.activations = None if activations is None else tf.cast(activations, tf.float32)
+        self.activations = None if activations is None else ops.cast(activations, "float32")
         self.memo: dict[str, Any] = {}
         self._explainer = explainer
-        self._scores = scores
-        self._raw_activations = activations
-        self._tape = tape
+        self._recording = recording
 
-    def _selector(self, target_ids: tf.Tensor) -> tf.Tensor:
-        depth = self._explainer.n_classes
-        return tf.one_hot(target_ids, depth=depth, dtype=self._scores.dtype)
+    def _selector(self, target_ids: Any) -> Any:
+        return ops.one_hot(target_ids, self._explainer.n_classes, dtype="float32")
 
-    def layer_gradients(self, k: int) -> tf.Tensor:
-        gradients = self._tape.gradient(
-            self._scores, self._raw_activations, output_gradients=self._selector(self.targets[:, k])
-        )
+    def layer_gradients(self, k: int) -> Any:
+        gradients = self._recording.gradient(self._selector(self.targets[:, k]), "layer")
         if gradients is None:
             raise ExplanationError(
                 f"The model's output does not depend on layer {self._explainer.layer_path!r}."
             )
-        return tf.cast(gradients, tf.float32)
+        return ops.cast(gradients, "float32")
 
-    def input_gradients(
-        self, images: tf.Tensor, target_ids: tf.Tensor, guided: bool = False
-    ) -> tf.Tensor:
-        if images is self.images and not guided:
-            # The first forward pass already recorded everything from the input on.
-            return self._tape.gradient(
-                self._scores, self.images, output_gradients=self._selector(target_ids)
-            )
-        with tf.GradientTape() as tape:
-            tape.watch(images)
-            scores, _ = self._explainer.scores(images, guided=guided)
-            chosen = tf.gather(scores, target_ids, batch_dims=1)
-        return tape.gradient(chosen, images)
+    def input_gradients(self, images: Any, target_ids: Any, guided: bool = False) -> Any:
+        recording = self._recording
+        if images is not self.images or guided:
+            recording = self._explainer.input_recording(images, guided)
+        gradients = recording.gradient(self._selector(target_ids), "input")
+        if gradients is None:
+            raise ExplanationError("The model's output does not depend on its input.")
+        return ops.cast(gradients, "float32")
 
-    def class_confidences(self, images: tf.Tensor) -> tf.Tensor:
+    def class_confidences(self, images: Any) -> Any:
         scores, probas = self._explainer.scores(images)
-        return probas if probas is not None else tf.nn.softmax(scores)
+        return probas if probas is not None else ops.softmax(scores, axis=-1)
 
-
-def _traced_once(function: Callable[..., Any], signature: list[tf.TensorSpec]) -> Any:
-    """``tf.function`` with a fixed signature (so it traces once), without TF's warning.
-
-    TF warns about "frequent retracing" when many functions share one Python body, which is
-    what happens when several models or layers are explained; each of ours traces only once.
-    """
-    compiled = tf.function(function, input_signature=signature)
-    compiled._omit_frequent_tracing_warning = True
-    return compiled
+    def map(self, function: Callable[[Any], Any], elements: Any) -> Any:
+        return self._explainer.sequential_map(function, elements)

@@ -1,7 +1,8 @@
 """Guided backpropagation's gate, applied while the model runs (the model is not changed).
 
 After every ReLU-family layer (a ``ReLU`` layer, or any layer whose activation is relu or
-relu6) the runner inserts an identity whose gradient lets only positive gradients through.
+relu6) the runner inserts an identity whose gradient lets only positive gradients through
+(each backend module's ``positive_gradients_only``).
 The ReLU's own gradient already lets only positive activations through, so together they
 give guided backpropagation (Springenberg et al., 2015).
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-import tensorflow as tf
 
 _RELU_NAMES = ("relu", "relu6")
 
@@ -22,13 +22,3 @@ def is_relu(layer: Any) -> bool:
         return float(getattr(layer, "negative_slope", 0.0) or 0.0) == 0.0
     name = getattr(getattr(layer, "activation", None), "__name__", None)
     return name in _RELU_NAMES
-
-
-@tf.custom_gradient
-def positive_gradients_only(x: tf.Tensor) -> Any:
-    """Identity forward; backward passes only the positive part of the incoming gradient."""
-
-    def gradient(upstream: tf.Tensor) -> tf.Tensor:
-        return tf.nn.relu(upstream)
-
-    return tf.identity(x), gradient

@@ -32,7 +32,7 @@ from typing import Any
 
 import attrs
 import keras
-import tensorflow as tf
+from keras import ops
 
 from ..errors import bad_argument, said
 from .graph import LayerRef, output_layer
@@ -78,25 +78,28 @@ class OutputHead:
             return args[0]
         return type(layer).call(_LinearView(layer), *args)
 
-    def class_scores(self, logits: Any, outputs: Any) -> tuple[tf.Tensor, tf.Tensor | None]:
+    def class_scores(self, logits: Any, outputs: Any) -> tuple[Any, Any | None]:
         """(scores, probas) per class, shape (batch, n_classes); probas None without one."""
-        outputs = tf.cast(outputs, tf.float32)
+        outputs = ops.cast(outputs, "float32")
         if not self.has_logits:
             return outputs, None
-        logits = tf.cast(logits, tf.float32)
+        logits = ops.cast(logits, "float32")
         if self.kind == "binary":
-            return tf.concat([-logits, logits], axis=-1), tf.concat([1.0 - outputs, outputs], -1)
+            return (
+                ops.concatenate([-logits, logits], axis=-1),
+                ops.concatenate([1.0 - outputs, outputs], axis=-1),
+            )
         return logits, outputs
 
-    def logits_mismatch(self, logits: Any, outputs: Any, finite: tf.Tensor) -> tf.Tensor:
+    def logits_mismatch(self, logits: Any, outputs: Any, finite: Any) -> Any:
         """Largest gap between activation(logits) and the model's real output over the images
         marked ``finite`` (should be ~0: the logits were recovered correctly)."""
         if not self.has_logits:
-            return tf.constant(0.0)
-        logits = tf.cast(logits, tf.float32)
-        recomputed = tf.nn.softmax(logits) if self.kind == "softmax" else tf.sigmoid(logits)
-        gaps = tf.reduce_max(tf.abs(recomputed - tf.cast(outputs, tf.float32)), axis=-1)
-        return tf.reduce_max(tf.where(finite, gaps, tf.zeros_like(gaps)))
+            return ops.zeros(())
+        logits = ops.cast(logits, "float32")
+        recomputed = ops.softmax(logits, axis=-1) if self.kind == "softmax" else ops.sigmoid(logits)
+        gaps = ops.max(ops.abs(recomputed - ops.cast(outputs, "float32")), axis=-1)
+        return ops.max(ops.where(finite, gaps, ops.zeros_like(gaps)))
 
 
 def analyze_output(model: keras.Model) -> OutputHead:

@@ -8,10 +8,10 @@ see the model's layers or pictures, only what the context computes for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
 import attrs
-import tensorflow as tf
 
 from ..errors import bad_argument, bad_type
 
@@ -27,20 +27,24 @@ class Context(Protocol):
       (guided backpropagation) without changing the model.
     - ``class_confidences(images)``: (N, classes) probabilities of any batch of images (the
       model's own softmax/sigmoid output, or a softmax of its scores when it has none).
+    - ``map(function, elements)``: ``function`` over the first axis of ``elements``, one step
+      at a time (memory of one step; a float32 result per step, stacked).
     - ``memo``: a dict for work shared by the targets of one call (e.g. masked passes).
+
+    Tensors are the running Keras backend's; methods use ``keras.ops`` only.
     """
 
-    images: tf.Tensor
-    targets: tf.Tensor
-    activations: tf.Tensor | None
+    images: Any
+    targets: Any
+    activations: Any | None
 
-    def layer_gradients(self, k: int) -> tf.Tensor: ...
+    def layer_gradients(self, k: int) -> Any: ...
 
-    def input_gradients(
-        self, images: tf.Tensor, target_ids: tf.Tensor, guided: bool = False
-    ) -> tf.Tensor: ...
+    def input_gradients(self, images: Any, target_ids: Any, guided: bool = False) -> Any: ...
 
-    def class_confidences(self, images: tf.Tensor) -> tf.Tensor: ...
+    def class_confidences(self, images: Any) -> Any: ...
+
+    def map(self, function: Callable[[Any], Any], elements: Any) -> Any: ...
 
     memo: dict[str, Any]
 
@@ -61,7 +65,7 @@ class Method:
         first_paragraph = (self.__doc__ or self.title).strip().split("\n\n")[0]
         return " ".join(line.strip() for line in first_paragraph.splitlines())
 
-    def target_map(self, ctx: Context, k: int) -> tf.Tensor:
+    def target_map(self, ctx: Context, k: int) -> Any:
         """The (B, h, w) non-negative map of target column ``k`` (scaled to [0, 1] later)."""
         raise NotImplementedError
 

@@ -1,15 +1,19 @@
 """Class activation maps from channel weights: the part Grad-CAM, Grad-CAM++ and Score-CAM share.
 
->>> import tensorflow as tf
->>> weighted_sum(tf.ones((1, 2, 2, 3)), tf.constant([[1.0, -1.0, 2.0]])).numpy().tolist()
+>>> import numpy as np
+>>> from keras import ops
+>>> maps = weighted_sum(np.ones((1, 2, 2, 3)), np.array([[1.0, -1.0, 2.0]]))
+>>> ops.convert_to_numpy(maps).tolist()
 [[[2.0, 2.0], [2.0, 2.0]]]
 """
 
 from __future__ import annotations
 
-import tensorflow as tf
+from typing import Any
+
+from keras import ops
 
 
-def weighted_sum(activations: tf.Tensor, weights: tf.Tensor) -> tf.Tensor:
+def weighted_sum(activations: Any, weights: Any) -> Any:
     """ReLU(sum_k w_k A_k): (B, h, w, c) activations, (B, c) weights -> (B, h, w)."""
-    return tf.nn.relu(tf.einsum("bhwc,bc->bhw", activations, weights))
+    return ops.relu(ops.einsum("bhwc,bc->bhw", activations, weights))

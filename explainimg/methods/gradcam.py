@@ -1,26 +1,27 @@
 """Grad-CAM (Selvaraju et al., 2017): channel weights are the spatial mean of the gradients.
 
->>> import tensorflow as tf
->>> activations = tf.ones((1, 2, 2, 3))
->>> gradients = tf.constant([1.0, -1.0, 2.0]) * tf.ones((1, 2, 2, 3))
->>> gradcam(activations, gradients).numpy().tolist()
+>>> import numpy as np
+>>> from keras import ops
+>>> activations = np.ones((1, 2, 2, 3), "float32")
+>>> gradients = np.array([1.0, -1.0, 2.0], "float32") * activations
+>>> ops.convert_to_numpy(gradcam(activations, gradients)).tolist()
 [[[2.0, 2.0], [2.0, 2.0]]]
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
-import tensorflow as tf
+from keras import ops
 
 from .base import Context, Method
 from .cam import weighted_sum
 
 
-def gradcam(activations: tf.Tensor, gradients: tf.Tensor) -> tf.Tensor:
+def gradcam(activations: Any, gradients: Any) -> Any:
     """(B, h, w, c) activations and gradients -> (B, h, w) raw Grad-CAM maps."""
-    return weighted_sum(activations, tf.reduce_mean(gradients, axis=(1, 2)))
+    return weighted_sum(activations, ops.mean(gradients, axis=(1, 2)))
 
 
 @attrs.frozen
@@ -32,5 +33,5 @@ class GradCAM(Method):
     title: ClassVar[str] = "Grad-CAM"
     passes: ClassVar[str] = "1 forward + 1 backward to the layer per target"
 
-    def target_map(self, ctx: Context, k: int) -> tf.Tensor:
+    def target_map(self, ctx: Context, k: int) -> Any:
         return gradcam(ctx.activations, ctx.layer_gradients(k))

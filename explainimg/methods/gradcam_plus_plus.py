@@ -7,22 +7,22 @@ w_k = sum_ij alpha * ReLU(g), and the map ReLU(sum_k w_k A_k).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
-import tensorflow as tf
+from keras import ops
 
 from .base import Context, Method
 from .cam import weighted_sum
 
 
-def gradcam_plus_plus(activations: tf.Tensor, gradients: tf.Tensor) -> tf.Tensor:
+def gradcam_plus_plus(activations: Any, gradients: Any) -> Any:
     """(B, h, w, c) activations and gradients -> (B, h, w) raw Grad-CAM++ maps."""
-    squared = tf.square(gradients)
+    squared = ops.square(gradients)
     cubed = squared * gradients
-    activation_sums = tf.reduce_sum(activations, axis=(1, 2), keepdims=True)
-    alpha = tf.math.divide_no_nan(squared, 2.0 * squared + activation_sums * cubed)
-    weights = tf.reduce_sum(alpha * tf.nn.relu(gradients), axis=(1, 2))
+    activation_sums = ops.sum(activations, axis=(1, 2), keepdims=True)
+    alpha = ops.divide_no_nan(squared, 2.0 * squared + activation_sums * cubed)
+    weights = ops.sum(alpha * ops.relu(gradients), axis=(1, 2))
     return weighted_sum(activations, weights)
 
 
@@ -35,5 +35,5 @@ class GradCAMPlusPlus(Method):
     title: ClassVar[str] = "Grad-CAM++"
     passes: ClassVar[str] = "1 forward + 1 backward to the layer per target"
 
-    def target_map(self, ctx: Context, k: int) -> tf.Tensor:
+    def target_map(self, ctx: Context, k: int) -> Any:
         return gradcam_plus_plus(ctx.activations, ctx.layer_gradients(k))

@@ -9,14 +9,14 @@ to the input size, divided by its maximum: Grad-CAM's place, guided backprop's d
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
-import tensorflow as tf
+from keras import ops
 
 from .base import Context, Method
 from .gradcam import gradcam
-from .scaling import scale_by_max
+from .scaling import scale_by_max, upsample_bilinear
 
 
 @attrs.frozen
@@ -31,9 +31,8 @@ class GuidedGradCAM(Method):
         "2 forwards + 1 backward to the layer and 1 guided full backward per target"
     )
 
-    def target_map(self, ctx: Context, k: int) -> tf.Tensor:
+    def target_map(self, ctx: Context, k: int) -> Any:
         cam = scale_by_max(gradcam(ctx.activations, ctx.layer_gradients(k)))
-        size = tf.shape(ctx.images)[1:3]
-        upsampled = tf.image.resize(cam[..., None], size)[..., 0]
+        upsampled = upsample_bilinear(cam, ctx.images)
         guided = ctx.input_gradients(ctx.images, ctx.targets[:, k], guided=True)
-        return tf.reduce_max(tf.abs(guided), axis=-1) * upsampled
+        return ops.max(ops.abs(guided), axis=-1) * upsampled

@@ -9,10 +9,10 @@ colour channels, divided by its maximum.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
-import tensorflow as tf
+from keras import ops
 
 from ..errors import bad_type
 from .base import Context, Method, integer_at_least
@@ -24,25 +24,22 @@ def _check_baseline(instance: object, attribute: attrs.Attribute, value: object)
 
 
 def integrated_gradients(
-    gradients_at: Callable[[tf.Tensor], tf.Tensor],
-    images: tf.Tensor,
-    baseline: tf.Tensor,
+    gradients_at: Callable[[Any], Any],
+    images: Any,
+    baseline: Any,
     steps: int,
-) -> tf.Tensor:
-    """(B, H, W, C) attributions; ``gradients_at(points)`` gives d score / d input at points."""
+    map_steps: Callable[[Callable[[Any], Any], Any], Any] = ops.map,
+) -> Any:
+    """(B, H, W, C) attributions; ``gradients_at(points)`` gives d score / d input at points.
+    ``map_steps(function, steps)`` runs the steps (inside the engine: one at a time)."""
     difference = images - baseline
 
-    def gradients_for(step: tf.Tensor) -> tf.Tensor:
-        alpha = tf.cast(step, tf.float32) / float(steps)
+    def gradients_for(step: Any) -> Any:
+        alpha = ops.cast(step, "float32") / float(steps)
         return gradients_at(baseline + alpha * difference)
 
-    gradients = tf.map_fn(
-        gradients_for,
-        tf.range(steps + 1),
-        fn_output_signature=tf.float32,
-        parallel_iterations=1,
-    )
-    trapezoid = (tf.reduce_sum(gradients, axis=0) - 0.5 * (gradients[0] + gradients[-1])) / steps
+    gradients = map_steps(gradients_for, ops.arange(steps + 1, dtype="int32"))
+    trapezoid = (ops.sum(gradients, axis=0) - 0.5 * (gradients[0] + gradients[-1])) / steps
     return difference * trapezoid
 
 
@@ -61,12 +58,13 @@ class IntegratedGradients(Method):
     steps: int = attrs.field(default=32, validator=integer_at_least("steps", 1))
     baseline: float = attrs.field(default=0.0, validator=_check_baseline)
 
-    def target_map(self, ctx: Context, k: int) -> tf.Tensor:
+    def target_map(self, ctx: Context, k: int) -> Any:
         target_ids = ctx.targets[:, k]
         attributions = integrated_gradients(
             lambda points: ctx.input_gradients(points, target_ids),
             ctx.images,
-            tf.fill(tf.shape(ctx.images), tf.constant(self.baseline, tf.float32)),
+            ops.full_like(ctx.images, self.baseline),
             self.steps,
+            ctx.map,
         )
-        return tf.reduce_sum(tf.abs(attributions), axis=-1)
+        return ops.sum(ops.abs(attributions), axis=-1)

@@ -5,17 +5,17 @@ map = ReLU(sum_k ReLU(g_k) * A_k), which stays sharp on earlier, larger layers.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
-import tensorflow as tf
+from keras import ops
 
 from .base import Context, Method
 
 
-def layercam(activations: tf.Tensor, gradients: tf.Tensor) -> tf.Tensor:
+def layercam(activations: Any, gradients: Any) -> Any:
     """(B, h, w, c) activations and gradients -> (B, h, w) raw LayerCAM maps."""
-    return tf.nn.relu(tf.reduce_sum(tf.nn.relu(gradients) * activations, axis=-1))
+    return ops.relu(ops.sum(ops.relu(gradients) * activations, axis=-1))
 
 
 @attrs.frozen
@@ -27,5 +27,5 @@ class LayerCAM(Method):
     title: ClassVar[str] = "LayerCAM"
     passes: ClassVar[str] = "1 forward + 1 backward to the layer per target"
 
-    def target_map(self, ctx: Context, k: int) -> tf.Tensor:
+    def target_map(self, ctx: Context, k: int) -> Any:
         return layercam(ctx.activations, ctx.layer_gradients(k))

@@ -7,10 +7,10 @@ channels ("max_abs": max |g| as keras-vis does, "sum": g summed as in seed 002, 
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
-import tensorflow as tf
+from keras import ops
 
 from ..errors import bad_argument
 from .base import Context, Method, number_at_least
@@ -24,25 +24,25 @@ def _check_reduction(instance: object, attribute: attrs.Attribute, value: object
         raise bad_argument("reduction", f"one of {', '.join(map(repr, REDUCTIONS))}", value)
 
 
-def reduce_channels(gradients: tf.Tensor, reduction: str) -> tf.Tensor:
+def reduce_channels(gradients: Any, reduction: str) -> Any:
     """(B, H, W, C) gradients -> (B, H, W) by the named channel reduction."""
     if reduction == "max_abs":
-        return tf.reduce_max(tf.abs(gradients), axis=-1)
+        return ops.max(ops.abs(gradients), axis=-1)
     if reduction == "sum":
-        return tf.reduce_sum(gradients, axis=-1)
-    return tf.reduce_sum(tf.abs(gradients), axis=-1)
+        return ops.sum(gradients, axis=-1)
+    return ops.sum(ops.abs(gradients), axis=-1)
 
 
-def min_max(maps: tf.Tensor) -> tf.Tensor:
+def min_max(maps: Any) -> Any:
     """(map - min) / (max - min) per (H, W) map; a constant map becomes all zero."""
-    low = tf.reduce_min(maps, axis=(1, 2), keepdims=True)
-    high = tf.reduce_max(maps, axis=(1, 2), keepdims=True)
-    return tf.math.divide_no_nan(maps - low, high - low)
+    low = ops.min(maps, axis=(1, 2), keepdims=True)
+    high = ops.max(maps, axis=(1, 2), keepdims=True)
+    return ops.divide_no_nan(maps - low, high - low)
 
 
-def saliency_map(gradients: tf.Tensor, reduction: str, smooth_sigma: float) -> tf.Tensor:
+def saliency_map(gradients: Any, reduction: str, smooth_sigma: float) -> Any:
     """Input gradients -> normalised saliency maps (reduce, smooth, min-max)."""
-    maps = reduce_channels(tf.cast(gradients, tf.float32), reduction)
+    maps = reduce_channels(ops.cast(gradients, "float32"), reduction)
     if smooth_sigma > 0:
         maps = gaussian_smooth(maps, smooth_sigma)
     return min_max(maps)
@@ -62,6 +62,6 @@ class Saliency(Method):
     reduction: str = attrs.field(default="max_abs", validator=_check_reduction)
     smooth_sigma: float = attrs.field(default=0.0, validator=number_at_least("smooth_sigma", 0))
 
-    def target_map(self, ctx: Context, k: int) -> tf.Tensor:
+    def target_map(self, ctx: Context, k: int) -> Any:
         gradients = ctx.input_gradients(ctx.images, ctx.targets[:, k])
         return saliency_map(gradients, self.reduction, self.smooth_sigma)

@@ -1,16 +1,26 @@
-"""Scaling raw maps to [0, 1] without ever producing NaN.
+"""Scaling raw maps to [0, 1] without ever producing NaN, and to the input's size.
 
->>> import tensorflow as tf
->>> scale_by_max(tf.constant([[[0.0, 2.0]], [[0.0, 0.0]]])).numpy().tolist()
+>>> import numpy as np
+>>> from keras import ops
+>>> ops.convert_to_numpy(scale_by_max(np.array([[[0.0, 2.0]], [[0.0, 0.0]]]))).tolist()
 [[[0.0, 1.0]], [[0.0, 0.0]]]
 """
 
 from __future__ import annotations
 
-import tensorflow as tf
+from typing import Any
+
+from keras import ops
 
 
-def scale_by_max(maps: tf.Tensor) -> tf.Tensor:
+def scale_by_max(maps: Any) -> Any:
     """Divide each (h, w) map of a (..., h, w) stack by its maximum; all-zero maps stay zero."""
-    peak = tf.reduce_max(maps, axis=(-2, -1), keepdims=True)
-    return tf.math.divide_no_nan(maps, peak)
+    peak = ops.max(maps, axis=(-2, -1), keepdims=True)
+    return ops.divide_no_nan(maps, peak)
+
+
+def upsample_bilinear(maps: Any, images: Any) -> Any:
+    """(B, h, w) maps resized (bilinear, half-pixel centres) to the (H, W) of (B, H, W, C)
+    ``images``."""
+    size = tuple(ops.shape(images)[1:3])
+    return ops.image.resize(maps[..., None], size, interpolation="bilinear")[..., 0]

@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import attrs
-import tensorflow as tf
+from keras import ops
 
 from .base import Context, Method, integer_at_least
 from .cam import weighted_sum
 from .saliency import min_max
+from .scaling import upsample_bilinear
 
 
 def _optional_positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -26,41 +27,35 @@ def _optional_positive(instance: Any, attribute: attrs.Attribute, value: Any) ->
         integer_at_least("max_channels", 1)(instance, attribute, value)
 
 
-def selected_channels(activations: tf.Tensor, max_channels: int | None) -> tf.Tensor:
+def selected_channels(activations: Any, max_channels: int | None) -> Any:
     """(B, h, w, N): all channels, or the ``max_channels`` with the largest spatial variance."""
     channels = activations.shape[-1]
     if max_channels is None or channels is None or max_channels >= channels:
         return activations
-    variance = tf.math.reduce_variance(activations, axis=(1, 2))
-    keep = tf.math.top_k(variance, k=max_channels).indices
-    return tf.gather(activations, keep, axis=3, batch_dims=1)
+    variance = ops.var(activations, axis=(1, 2))
+    keep = ops.top_k(variance, k=max_channels)[1]
+    return ops.take_along_axis(activations, keep[:, None, None, :], axis=3)
 
 
-def channel_confidences(ctx: Context, channels: tf.Tensor, batch_size: int) -> tf.Tensor:
+def channel_confidences(ctx: Context, channels: Any, batch_size: int) -> Any:
     """(B, N, classes): class confidences of the images masked by each of N channel maps."""
     images = ctx.images
-    batch, height, width = tf.shape(images)[0], tf.shape(images)[1], tf.shape(images)[2]
-    count = tf.shape(channels)[-1]
+    batch = ops.shape(images)[0]
+    count = int(channels.shape[-1])
     total = batch * count
     chunks = (total + batch_size - 1) // batch_size
-    per_channel = tf.transpose(channels, (0, 3, 1, 2))  # (B, N, h, w)
+    # (B * N, h, w): map i * N + n is channel n of image i.
+    per_channel = ops.reshape(ops.transpose(channels, (0, 3, 1, 2)), (-1, *channels.shape[1:3]))
 
-    def confidences_of_chunk(chunk: tf.Tensor) -> tf.Tensor:
-        flat = tf.minimum(chunk * batch_size + tf.range(batch_size), total - 1)
-        image_ids, channel_ids = flat // count, flat % count
-        maps = tf.gather_nd(per_channel, tf.stack([image_ids, channel_ids], axis=1))
-        masks = min_max(tf.image.resize(maps[..., None], (height, width))[..., 0])
-        masked = tf.gather(images, image_ids) * masks[..., None]
+    def confidences_of_chunk(chunk: Any) -> Any:
+        flat = ops.minimum(chunk * batch_size + ops.arange(batch_size, dtype="int32"), total - 1)
+        masks = min_max(upsample_bilinear(ops.take(per_channel, flat, axis=0), images))
+        masked = ops.take(images, flat // count, axis=0) * masks[..., None]
         return ctx.class_confidences(masked)
 
-    scores = tf.map_fn(
-        confidences_of_chunk,
-        tf.range(chunks),
-        fn_output_signature=tf.float32,
-        parallel_iterations=1,
-    )
-    classes = tf.shape(scores)[-1]
-    return tf.reshape(tf.reshape(scores, (-1, classes))[:total], (batch, count, classes))
+    scores = ctx.map(confidences_of_chunk, ops.arange(chunks, dtype="int32"))
+    classes = scores.shape[-1]
+    return ops.reshape(ops.reshape(scores, (-1, classes))[:total], (batch, count, classes))
 
 
 @attrs.frozen
@@ -77,10 +72,10 @@ class ScoreCAM(Method):
     max_channels: int | None = attrs.field(default=None, validator=_optional_positive)
     batch_size: int = attrs.field(default=32, validator=integer_at_least("batch_size", 1))
 
-    def target_map(self, ctx: Context, k: int) -> tf.Tensor:
+    def target_map(self, ctx: Context, k: int) -> Any:
         if "scorecam" not in ctx.memo:
             channels = selected_channels(ctx.activations, self.max_channels)
             ctx.memo["scorecam"] = (channels, channel_confidences(ctx, channels, self.batch_size))
         channels, confidences = ctx.memo["scorecam"]
-        scores = tf.gather(confidences, ctx.targets[:, k], axis=2, batch_dims=1)
-        return weighted_sum(channels, tf.nn.softmax(scores, axis=-1))
+        scores = ops.take_along_axis(confidences, ctx.targets[:, k][:, None, None], axis=2)[..., 0]
+        return weighted_sum(channels, ops.softmax(scores, axis=-1))

@@ -1,18 +1,31 @@
 """SmoothGrad (Smilkov et al., 2017): saliency of the input gradients averaged over noisy copies.
 
-Noise is Gaussian with standard deviation ``noise * (max(x) - min(x))`` per image, drawn from a
-seeded stateless generator, so the same seed gives the same map; ``noise=0`` gives saliency.
+Noise is Gaussian with standard deviation ``noise * (max(x) - min(x))`` per image. The
+standard-normal draws come from NumPy's PCG64 generator seeded with ``seed``, once per image
+shape, and every image of a batch gets the same draws: the same seed gives the same map on
+every Keras backend, whichever batch an image is in. ``noise=0`` gives saliency.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
-import tensorflow as tf
+import numpy as np
+from keras import ops
 
 from .base import Context, Method, integer_at_least, number_at_least
 from .saliency import _check_reduction, saliency_map
+
+
+def standard_noise(seed: int, samples: int, image_shape: tuple[int, ...]) -> np.ndarray:
+    """(samples, H, W, C) float32 standard-normal draws, the same on every backend.
+
+    >>> draws = standard_noise(0, 25, (8, 8, 3))
+    >>> draws.shape, bool((draws == standard_noise(0, 25, (8, 8, 3))).all())
+    ((25, 8, 8, 3), True)
+    """
+    return np.random.default_rng(seed).standard_normal((samples, *image_shape), np.float32)
 
 
 @attrs.frozen
@@ -32,23 +45,17 @@ class SmoothGrad(Method):
     reduction: str = attrs.field(default="max_abs", validator=_check_reduction)
     smooth_sigma: float = attrs.field(default=0.0, validator=number_at_least("smooth_sigma", 0))
 
-    def target_map(self, ctx: Context, k: int) -> tf.Tensor:
+    def target_map(self, ctx: Context, k: int) -> Any:
         images = ctx.images
-        spread = tf.reduce_max(images, axis=(1, 2, 3), keepdims=True) - tf.reduce_min(
+        spread = ops.max(images, axis=(1, 2, 3), keepdims=True) - ops.min(
             images, axis=(1, 2, 3), keepdims=True
         )
         scale = self.noise * spread
+        draws = standard_noise(self.seed, self.samples, tuple(images.shape[1:]))
         target_ids = ctx.targets[:, k]
 
-        def noisy_gradients(sample: tf.Tensor) -> tf.Tensor:
-            seed = tf.stack([tf.constant(self.seed, tf.int32), sample])
-            noise = tf.random.stateless_normal(tf.shape(images), seed=seed) * scale
-            return ctx.input_gradients(images + noise, target_ids)
+        def noisy_gradients(draw: Any) -> Any:
+            return ctx.input_gradients(images + draw * scale, target_ids)
 
-        gradients = tf.map_fn(
-            noisy_gradients,
-            tf.range(self.samples, dtype=tf.int32),
-            fn_output_signature=tf.float32,
-            parallel_iterations=1,
-        )
-        return saliency_map(tf.reduce_mean(gradients, axis=0), self.reduction, self.smooth_sigma)
+        gradients = ctx.map(noisy_gradients, ops.convert_to_tensor(draws))
+        return saliency_map(ops.mean(gradients, axis=0), self.reduction, self.smooth_sigma)

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 from PIL import Image
 
 from ..arguments import one_image
@@ -61,8 +61,9 @@ def baseline_image(image: np.ndarray, baseline: Any) -> np.ndarray:
     if baseline == "mean":
         return np.broadcast_to(image.mean(axis=(0, 1)), image.shape).astype(image.dtype)
     if baseline == "blur":
-        channels = tf.transpose(tf.constant(image, tf.float32), (2, 0, 1))
-        return tf.transpose(gaussian_smooth(channels, BLUR_SIGMA), (1, 2, 0)).numpy()
+        channels = np.transpose(image.astype(np.float32), (2, 0, 1))
+        blurred = ops.convert_to_numpy(gaussian_smooth(channels, BLUR_SIGMA))
+        return np.transpose(blurred, (1, 2, 0))
     raise bad_argument(
         "baseline", f"one of {', '.join(map(repr, BASELINES))} or a number", baseline
     )

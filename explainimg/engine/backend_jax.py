@@ -1,0 +1,115 @@
+"""JAX: ``jax.jit`` over the model's variables, ``jax.vjp`` for gradients.
+
+The model's variables go into the compiled function as arguments (through a
+``keras.StatelessScope``), not as constants baked into it, so compiling stays fast and a
+model whose weights change later is explained with its new weights. A layer's output is
+differentiated by adding a zero "perturbation" there and taking the gradient with respect
+to it: the model is run, never changed.
+
+Shapes are static under ``jax.jit``: each new batch size traces once more (the explainer pads
+the last batch of a stream to the batch size, so a stream traces once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import keras
+
+from .recording import unchanged
+
+NAME = "jax"
+STATIC_SHAPES = True
+
+
+def compile_function(
+    function: Callable[..., Any], model: keras.Model, specs: Sequence[tuple[tuple, str]]
+) -> Callable[..., Any]:
+    """``function`` jitted with the model's variable values passed in at every call."""
+    variables = list(model.variables)
+
+    def stateless(values: list[jax.Array], *args: jax.Array) -> Any:
+        with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))):
+            return function(*args)
+
+    jitted = jax.jit(stateless)
+
+    def call(*args: Any) -> Any:
+        return jitted([variable.value for variable in variables], *args)
+
+    return call
+
+
+def forward_only(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` as it is (JAX records nothing unless asked)."""
+    return function
+
+
+class _VjpRecording:
+    def __init__(
+        self, forward: Callable[..., Any], images: jax.Array, layer_shape: tuple | None
+    ) -> None:
+        if layer_shape is None:
+            self.scores, self._vjp, self.aux = jax.vjp(
+                lambda inputs: forward(inputs, unchanged), images, has_aux=True
+            )
+            return
+        shape, dtype = layer_shape
+        if any(size is None for size in shape[1:]):
+            shape, dtype = _layer_output_spec(forward, images)
+
+        def perturbed(inputs: jax.Array, delta: jax.Array) -> Any:
+            return forward(inputs, lambda output: output + delta)
+
+        delta = jnp.zeros((images.shape[0], *shape[1:]), dtype)
+        self.scores, self._vjp, self.aux = jax.vjp(perturbed, images, delta, has_aux=True)
+
+    def gradient(self, cotangent: jax.Array, wrt: str) -> jax.Array:
+        gradients = self._vjp(cotangent.astype(self.scores.dtype))
+        return gradients[0] if wrt == "input" else gradients[1]
+
+
+def _layer_output_spec(forward: Callable[..., Any], images: jax.Array) -> tuple[tuple, Any]:
+    """Shape and dtype of the explained layer's output, found by an abstract run."""
+    seen: list[Any] = []
+
+    def watch(output: Any) -> Any:
+        seen.append(output)
+        return output
+
+    jax.eval_shape(lambda inputs: forward(inputs, watch), images)
+    return tuple(seen[0].shape), seen[0].dtype
+
+
+def record(
+    forward: Callable[..., Any], images: jax.Array, layer_shape: tuple | None = None
+) -> _VjpRecording:
+    """Run ``forward`` under ``jax.vjp``; ``layer_shape`` is (shape, dtype) of the explained
+    layer's output (batch size ignored; unknown sizes are found by an abstract run), or None
+    when only input gradients are needed."""
+    return _VjpRecording(forward, images, layer_shape)
+
+
+@jax.custom_vjp
+def positive_gradients_only(x: jax.Array) -> jax.Array:
+    """Identity forward; backward passes only the positive part of the incoming gradient."""
+    return x
+
+
+def _gate_forward(x: jax.Array) -> tuple[jax.Array, None]:
+    return x, None
+
+
+def _gate_backward(_: None, upstream: jax.Array) -> tuple[jax.Array]:
+    return (jax.nn.relu(upstream),)
+
+
+positive_gradients_only.defvjp(_gate_forward, _gate_backward)
+
+
+def sequential_map(function: Callable[[Any], Any], elements: Any) -> Any:
+    """``function`` over the first axis of ``elements``, one step at a time."""
+    return jax.lax.map(function, elements)
