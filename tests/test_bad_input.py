@@ -62,10 +62,43 @@ CASES = {
         ValueError,
         "x: expected finite pixel values, got an image containing NaN or inf",
     ),
-    "x a string": (
-        dict(x="cat.jpg"),
+    "x a path that is not a file": (
+        dict(x="no/such/cat.jpg"),
+        ValueError,
+        "x: expected an image array, tensor, PIL image or image file path, "
+        "got 'no/such/cat.jpg', which is not a file",
+    ),
+    "x a number": (
+        dict(x=10),
         TypeError,
-        "x: expected an image array, tensor or PIL image, got str",
+        "x: expected an image array, tensor, PIL image or image file path, got int",
+    ),
+    "x None": (
+        dict(x=None),
+        TypeError,
+        "x: expected an image array, tensor, PIL image or image file path, got NoneType",
+    ),
+    "x an array of None": (
+        dict(x=np.full((32, 32, 3), None)),
+        TypeError,
+        "x: expected an image array, tensor, PIL image or image file path of numbers, "
+        "got an array of dtype object",
+    ),
+    "x an array of strings": (
+        dict(x=np.full((32, 32, 3), "a")),
+        TypeError,
+        "x: expected an image array, tensor, PIL image or image file path of numbers, "
+        "got an array of dtype <U1",
+    ),
+    "x an empty batch": (
+        dict(x=np.zeros((0, 32, 32, 3))),
+        ValueError,
+        "x: expected at least one image, got an empty batch, shape (0, 32, 32, 3)",
+    ),
+    "targets a string": (
+        dict(targets="ab"),
+        TypeError,
+        "targets: expected a list of class ids, got str",
     ),
     "target out of range": (
         dict(targets=[1, 4]),

@@ -53,9 +53,9 @@ def test_folder_with_a_broken_image(folder, capsys):
     assert "failed: " in err and "broken.png: cannot read image" in err
     assert "3 explained, 1 failed." in out
     assert sorted(p.name for p in (folder / "overlays").iterdir()) == sorted(
-        f"shape{i}_{k}_class{c}.png"
+        f"shape{i}_{k}_class{t['target']}_{t['target_name']}.png"
         for i, expl in enumerate(json.loads((folder / "out.json").read_text())["results"])
-        for k, c in enumerate(t["target"] for t in expl["targets"])
+        for k, t in enumerate(expl["targets"])
     )
     images = []
 
@@ -69,8 +69,8 @@ def test_folder_with_a_broken_image(folder, capsys):
     overlay = Image.open(
         folder
         / "overlays"
-        / "shape0_0_class{}.png".format(
-            json.loads((folder / "out.json").read_text())["results"][0]["targets"][0]["target"]
+        / "shape0_0_class{target}_{target_name}.png".format(
+            **json.loads((folder / "out.json").read_text())["results"][0]["targets"][0]
         )
     )
     assert overlay.size == (96, 96)  # drawn on the original file, not the resized input
