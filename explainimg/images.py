@@ -20,8 +20,9 @@ RESIZE_FILTER = Image.BILINEAR
 """The one filter explainimg resizes pictures with to the model's input size (PIL input, the
 command line, the demo); resize with it yourself to get the same numbers."""
 
-STANDARD_MODES = ("L", "LA", "RGB", "RGBA")
-"""The PIL modes pictures are kept in: 8 bits per channel, as PNG and every formatter take."""
+STANDARD_MODES = ("L", "RGB", "RGBA")
+"""The PIL modes pictures are kept in: 8 bits per channel, as PNG, matplotlib and every
+formatter take (grey with transparency becomes RGBA)."""
 
 _SIXTEEN_BIT = 65535.0
 

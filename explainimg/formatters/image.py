@@ -24,7 +24,7 @@ from ..heatmaps import checked_heatmap, upsample_heatmap
 
 Colormap = Callable[[np.ndarray], np.ndarray]
 
-STRIPE_PIXELS = 1 << 20
+STRIPE_PIXELS = 1 << 18
 """Overlays are drawn about this many pixels at a time."""
 
 
