@@ -13,13 +13,14 @@ of them modifies what the user passed in.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from .errors import bad_argument, bad_type, said
-from .images import array_to_image, image_to_array
+from .images import RESIZE_FILTER, array_to_image, image_to_array, read_image, standard_image
 
 Shape = tuple[int | None, ...]
 
@@ -27,8 +28,9 @@ Shape = tuple[int | None, ...]
 def one_image(x: Any, input_shape: Shape) -> tuple[np.ndarray, Image.Image | None]:
     """``x`` as a fresh float32 batch of one (1, H, W, C) matching the model's input.
 
-    A PIL image is converted to the model's channel count and resized to its input size; it is
-    returned as well, so the explanation can be shown on the original picture.
+    A PIL image (or the path of an image file) is converted to the model's channel count and
+    resized to its input size; it is returned as well, so the explanation can be shown on the
+    original picture.
     """
     if isinstance(x, (list, tuple)):
         x = _numeric_array(x, "x")
@@ -52,9 +54,13 @@ def image_batch(
     """``xs`` as a fresh float32 (B, H, W, C) batch matching the model's input.
 
     ``xs``: an array or tensor of one image (H, W, C) or of several (B, H, W, C), a PIL image,
-    or a list of those. PIL images are converted and resized; the second value holds them
-    (None for images that came as arrays). Errors name ``name[offset + i]`` for image i.
+    the path of an image file (str or Path), or a list of those. PIL images are converted and
+    resized with :data:`~explainimg.images.RESIZE_FILTER`; the second value holds them (None
+    for images that came as arrays). Errors name ``name[offset + i]`` for image i.
     """
+    check_input_shape(input_shape)
+    if isinstance(xs, (str, Path)):
+        xs = _read_path(xs, name)
     if isinstance(xs, (list, tuple)):
         if not xs:
             raise bad_argument(name, "at least one image", said("an empty list"))
@@ -68,9 +74,9 @@ def image_batch(
         return np.concatenate([part for part, _ in parts]), [orig[0] for _, orig in parts]
     _, height, width, channels = input_shape
     if isinstance(xs, Image.Image):
-        resized = xs
+        resized = standard_image(xs)
         if height is not None and width is not None and xs.size != (width, height):
-            resized = xs.resize((width, height), Image.BILINEAR)
+            resized = resized.resize((width, height), RESIZE_FILTER)
         return image_to_array(resized, channels)[np.newaxis], [xs]
     array = _numeric_array(xs, name)
     if array.ndim == 3:
@@ -78,6 +84,8 @@ def image_batch(
     if array.ndim != 4:
         expected = _ONE_IMAGE if name == "x" else "images of shape (B, H, W, C) or (H, W, C)"
         raise bad_argument(name, expected, array)
+    if array.shape[0] == 0:
+        raise bad_argument(name, "at least one image", said(f"an empty batch, shape {array.shape}"))
     _check_image_shape(array, height, width, channels, name)
     finite = np.isfinite(array).all(axis=(1, 2, 3))
     if not finite.all():
@@ -87,15 +95,54 @@ def image_batch(
     return array, [None] * array.shape[0]
 
 
+_IMAGE_TYPES = "an image array, tensor, PIL image or image file path"
+
+
 def _numeric_array(value: Any, name: str) -> np.ndarray:
-    if isinstance(value, (str, bytes)) or value is None:
-        raise bad_type(name, "an image array, tensor or PIL image", value)
+    """``value`` as float32 (no copy when it already is: nothing here writes into it).
+
+    Only numbers are pixels: a scalar, or an array of strings, objects or None, is a wrong type
+    rather than a wrong shape or "NaN".
+    """
+    if isinstance(value, bytes) or value is None or np.ndim(value) == 0:
+        raise bad_type(name, _IMAGE_TYPES, value)
     try:
-        # No copy when it already is float32: nothing here writes into it.
-        array = np.asarray(value, dtype=np.float32)
+        array = np.asarray(value)
     except (TypeError, ValueError):
-        raise bad_type(name, "an image array, tensor or PIL image", value) from None
-    return array
+        raise bad_type(name, _IMAGE_TYPES, value) from None
+    if array.dtype.kind not in "biuf":
+        raise bad_type(name, f"{_IMAGE_TYPES} of numbers", said(f"an array of dtype {array.dtype}"))
+    return array.astype(np.float32, copy=False)
+
+
+def _read_path(path: str | Path, name: str) -> Image.Image:
+    if not Path(path).is_file():
+        raise bad_argument(name, _IMAGE_TYPES, said(f"{str(path)!r}, which is not a file"))
+    try:
+        return read_image(path)
+    except Exception as error:  # PIL's decoders raise many types for one broken file
+        raise bad_argument(
+            name, _IMAGE_TYPES, said(f"{str(path)!r}, which cannot be read as an image ({error})")
+        ) from None
+
+
+def check_input_shape(input_shape: Shape) -> None:
+    """An error unless the model takes a batch of images (batch, height, width, channels)."""
+    if len(input_shape) != 4:
+        raise bad_argument(
+            "model",
+            "a model whose input is a batch of images (batch, height, width, channels)",
+            said(f"a model with input shape {tuple(input_shape)}"),
+        )
+
+
+def checked_positive_int(value: Any, name: str) -> int:
+    """``value`` as an int of at least 1 (TypeError for a non-integer, ValueError below 1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise bad_type(name, "a positive integer", value)
+    if value < 1:
+        raise bad_argument(name, "a positive integer", int(value))
+    return int(value)
 
 
 def _check_image_shape(
@@ -171,13 +218,13 @@ def checked_target_names(
 
 
 def name_of(target: int, target_names: Sequence[str] | Mapping[int, str] | None) -> str | None:
-    """The name of class ``target``, or None when no names are known for it."""
+    """The name of class ``target``, or None when no names are known for it (a None name
+    means "unknown", not the name "None")."""
     if target_names is None:
         return None
-    if isinstance(target_names, Mapping):
-        name = target_names.get(target)
-        return None if name is None else str(name)
-    return str(target_names[target])
+    is_dict = isinstance(target_names, Mapping)
+    name = target_names.get(target) if is_dict else target_names[target]
+    return None if name is None else str(name)
 
 
 def checked_image(image: Any) -> Image.Image | None:

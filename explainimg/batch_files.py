@@ -2,33 +2,43 @@
 
 Images are read with PIL, converted to the model's channels, resized to its input size and
 preprocessed like keras.applications models expect (``--preprocess``); then explained in
-batches. A file that cannot be read is reported and skipped; the others are still explained
-and written. The exit code is 1 when any file failed, else 0.
+batches. A file that cannot be read (broken, not an image, a decompression bomb) is reported
+and skipped; the others are still explained and written. Output files are written whole or
+not at all (through a temporary file). The exit code is 1 when any file failed, else 0.
 
 >>> image_files([])
 []
+>>> overlay_name(Path("photos/dog.jpg"), 0, 235, "German shepherd")
+'dog_0_class235_German_shepherd.png'
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
-from collections.abc import Iterator, Sequence
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import attrs
 import keras
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from .arguments import image_batch
+from .errors import bad_argument, said
 from .explainer import Explainer
 from .explanation import Explanation
 from .formatters.as_dict import format_as_dict
 from .formatters.html import format_as_html
 from .formatters.image import format_as_image
 from .formatters.text import format_as_text
+from .images import read_image
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
@@ -60,13 +70,24 @@ def preprocess(pixels: np.ndarray, mode: str) -> np.ndarray:
 
 def load_model(path: str | Path) -> keras.Model:
     """A ``.keras`` model, loaded in Keras' safe mode (no arbitrary code from the file)."""
-    return keras.saving.load_model(path, safe_mode=True)
+    if not Path(path).is_file():
+        got = said(f"{str(path)!r}, which is not a file")
+        raise bad_argument("model", "a .keras model file", got)
+    if Path(path).suffix == ".keras" and not zipfile.is_zipfile(path):
+        got = said(f"{str(path)!r}, which is not a saved Keras model (not a zip archive)")
+        raise bad_argument("model", "a .keras model file", got)
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:  # Keras raises many types for a file that is not a model
+        raise bad_argument(
+            "model",
+            "a .keras model file",
+            said(f"{str(path)!r}, which Keras cannot load as a model ({error})"),
+        ) from None
 
 
 def _read(path: Path, shape: tuple[int | None, ...]) -> Image.Image:
-    with Image.open(path) as opened:
-        opened.load()
-        picture = opened.copy()
+    picture = read_image(path)
     channels = shape[3]
     if channels == 3 and picture.mode != "RGB":
         picture = picture.convert("RGB")
@@ -82,7 +103,7 @@ def _readable_batches(
     for path in paths:
         try:
             picture = _read(path, shape)
-        except (OSError, UnidentifiedImageError, ValueError) as error:
+        except Exception as error:  # one bad file (PIL raises many types) must not end the run
             failures.append(Failure(str(path), f"cannot read image ({error})"))
             continue
         chunk[0].append(path)
@@ -112,19 +133,86 @@ def explain_files(
     shape = tuple(model.inputs[0].shape)
     failures: list[Failure] = []
     results: list[tuple[Path, Explanation]] = []
-    bar = keras.utils.Progbar(len(paths), unit_name="image") if progress else None
+    show = Progress(len(paths)) if progress else None
     for batch_paths, pictures in _readable_batches(paths, shape, batch_size, failures):
         pixels, _ = image_batch(pictures, shape)  # converted and resized for the model
         batch = preprocess(pixels, preprocess_mode)
         expls = explainer.explain_batch(batch, targets=targets, top=top, images=pictures)
         for path, expl in zip(batch_paths, expls, strict=True):
-            if expl.error:
-                failures.append(Failure(str(path), expl.error))
-            else:
+            if expl.targets:
                 results.append((path, expl))
-        if bar is not None:
-            bar.update(len(results) + len(failures))
+            else:
+                failures.append(Failure(str(path), str(expl.error)))
+        if show is not None:
+            show(len(results) + len(failures))
+    if show is not None:
+        show.close()
     return results, failures
+
+
+class Progress:
+    """ "explained 12/40 images" on stderr: redrawn in place on a terminal, else one plain
+    line per update (no colour or control codes in a log file)."""
+
+    def __init__(self, total: int, stream: IO[str] | None = None) -> None:
+        self.total = total
+        self.stream = stream if stream is not None else sys.stderr
+        self.live = self.stream.isatty()
+
+    def __call__(self, done: int) -> None:
+        text = f"explained {done}/{self.total} images"
+        if self.live:
+            self.stream.write(f"\r{text}")
+        else:
+            self.stream.write(f"{text}\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.live:
+            self.stream.write("\n")
+
+
+def check_destinations(html: str | None, overlays: str | None, json_path: str | None) -> None:
+    """An error before any work when an output cannot be written where it was asked for."""
+    for option, file in (("--html", html), ("--json", json_path)):
+        if file is None:
+            continue
+        folder = Path(file).parent
+        if Path(file).is_dir() or not folder.is_dir():
+            raise bad_argument(
+                option,
+                "a file path in an existing folder",
+                said(f"{file!r} ({'a folder' if Path(file).is_dir() else 'no such folder'})"),
+            )
+    if overlays is not None and Path(overlays).exists() and not Path(overlays).is_dir():
+        raise bad_argument("--overlays", "a folder", said(f"{overlays!r}, which is a file"))
+
+
+def write_atomically(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Run ``write(temporary_path)`` then move the result to ``path``: a failure (a full disk)
+    leaves no half-written file, and an older file there stays as it was."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _save_png(picture: Image.Image, path: Path) -> None:
+    picture.save(path, format="PNG")
+
+
+def overlay_name(path: Path, position: int, target: int, name: str | None) -> str:
+    """The overlay file name for target ``position`` of image ``path`` (the class name, made
+    safe for file systems, when known)."""
+    label = f"class{target}"
+    if name:
+        label += "_" + re.sub(r"[^\w.-]+", "_", name).strip("_")[:60]
+    return f"{path.stem}_{position}_{label}.png"
 
 
 def write_outputs(
@@ -135,26 +223,39 @@ def write_outputs(
     overlays: str | None,
     json_path: str | None,
     title: str,
+    image_width: int | None = None,
+    image_format: str | None = None,
 ) -> list[str]:
-    """Write the requested files; returns what was written, for the summary."""
+    """Write the requested files; returns what was written, for the summary. ``image_width``
+    and ``image_format`` go to :func:`~explainimg.format_as_html` for the report."""
     written: list[str] = []
     if html:
-        Path(html).write_text(format_as_html([expl for _, expl in results], title=title))
+        expls = [expl for _, expl in results]
+        page = format_as_html(
+            expls,
+            title=title,
+            captions=[path.name for path, _ in results],
+            image_width=image_width,
+            image_format=image_format,
+        )
+        write_atomically(html, lambda temporary: temporary.write_text(page, encoding="utf-8"))
         written.append(html)
     if overlays:
         folder = Path(overlays)
         folder.mkdir(parents=True, exist_ok=True)
         for path, expl in results:
             for position, target in enumerate(expl.targets):
-                out = folder / f"{path.stem}_{position}_class{target.target}.png"
-                format_as_image(expl, target=position).save(out)
+                out = folder / overlay_name(path, position, target.target, target.target_name)
+                picture = format_as_image(expl, target=position)
+                write_atomically(out, partial(_save_png, picture))
         written.append(str(folder))
     if json_path:
         data = {
             "results": [{"file": str(path), **format_as_dict(expl)} for path, expl in results],
             "failures": [attrs.asdict(failure) for failure in failures],
         }
-        Path(json_path).write_text(json.dumps(data, indent=1))
+        text = json.dumps(data, indent=1)
+        write_atomically(json_path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
         written.append(json_path)
     return written
 
@@ -165,7 +266,7 @@ def print_summary(
     """Text summaries on stdout; failures on stderr."""
     for path, expl in results:
         print(f"== {path}")
-        print(format_as_text(expl, grid=False))
+        print(format_as_text(expl))
         print()
     for failure in failures:
         print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)

@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from .errors import bad_argument, bad_type
+from .arguments import checked_positive_int
+from .errors import bad_type
+
+_SINGLE = (Image.Image, str, Path)
+"""Sources that are one image: a PIL image or the path of an image file."""
 
 
 def is_dataset(xs: Any) -> bool:
@@ -29,7 +34,7 @@ def is_dataset(xs: Any) -> bool:
 
 def count_images(xs: Any) -> int | None:
     """How many images ``xs`` holds, when that is known without reading it."""
-    if isinstance(xs, Image.Image):
+    if isinstance(xs, _SINGLE):
         return 1
     if is_dataset(xs):
         return None
@@ -46,28 +51,27 @@ def iter_chunks(xs: Any, batch_size: int) -> Iterator[tuple[int, Any]]:
 
     A chunk is an array/tensor slice or a list of images, ready for ``image_batch``.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise bad_type("batch_size", "a positive integer", batch_size)
-    if batch_size < 1:
-        raise bad_argument("batch_size", "a positive integer", batch_size)
+    batch_size = checked_positive_int(batch_size, "batch_size")
     if not _is_image_source(xs):
-        raise bad_type("xs", "images: an array, tensor, list of images or tf.data.Dataset", xs)
-    return _chunks(xs, int(batch_size))
+        raise bad_type(
+            "xs", "images: an array, tensor, list of images or files, or tf.data.Dataset", xs
+        )
+    return _chunks(xs, batch_size)
 
 
 def _is_image_source(xs: Any) -> bool:
     return (
         hasattr(xs, "shape")
-        or isinstance(xs, Image.Image)
+        or isinstance(xs, _SINGLE)
         or is_dataset(xs)
-        or (isinstance(xs, Iterable) and not isinstance(xs, (str, bytes)))
+        or (isinstance(xs, Iterable) and not isinstance(xs, bytes))
     )
 
 
 def _chunks(xs: Any, batch_size: int) -> Iterator[tuple[int, Any]]:
     if is_dataset(xs):
         yield from _rebatch(_dataset_images(xs), batch_size)
-    elif isinstance(xs, Image.Image) or (hasattr(xs, "shape") and len(xs.shape) == 3):
+    elif isinstance(xs, _SINGLE) or (hasattr(xs, "shape") and len(xs.shape) == 3):
         yield 0, xs
     elif hasattr(xs, "shape"):
         for start in range(0, int(xs.shape[0]), batch_size):

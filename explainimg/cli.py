@@ -7,9 +7,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 METHOD_KEYS = (
@@ -23,6 +24,7 @@ METHOD_KEYS = (
     "guided_gradcam",
 )
 PREPROCESS_MODES = ("none", "tf", "torch", "caffe")
+IMAGENET_CLASSES = 1000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,11 +79,62 @@ def build_parser() -> argparse.ArgumentParser:
         "--names", help="class names: a text file with one name per line, or 'imagenet'"
     )
     explain.add_argument("--html", metavar="FILE", help="write an HTML report")
+    explain.add_argument(
+        "--image-width",
+        type=int,
+        metavar="PIXELS",
+        help="width of the pictures in the HTML report (default: the image's, at most 384)",
+    )
+    explain.add_argument(
+        "--image-format",
+        choices=("png", "jpeg"),
+        help="picture format in the HTML report (default: png, jpeg above 100 images)",
+    )
     explain.add_argument("--overlays", metavar="DIR", help="write one overlay PNG per target")
     explain.add_argument("--json", metavar="FILE", help="write the explanations as JSON")
     explain.add_argument("--batch-size", type=int, default=16, help="default: %(default)s")
-    explain.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    explain.add_argument(
+        "--no-progress", action="store_true", help="hide the progress line (shown on stderr)"
+    )
     return parser
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments; an unknown option is reported with the usage of its subcommand."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        subcommands = next(
+            action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+        )
+        subcommands.choices[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Silence what C++ libraries write straight to file descriptor 2 (TensorFlow's start-up
+    lines ignore TF_CPP_MIN_LOG_LEVEL); Python's own sys.stderr is untouched."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real stderr (e.g. embedded): nothing to quiet
+        yield
+        return
+    sys.stderr.flush()
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _import_tensorflow_quietly() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" not in sys.modules:
+        with _quiet_native_stderr():
+            import tensorflow  # noqa: F401
 
 
 def _names(value: str | None) -> list[str] | None:
@@ -96,6 +149,7 @@ def _names(value: str | None) -> list[str] | None:
 
 def _explain(args: argparse.Namespace) -> int:
     from .batch_files import (
+        check_destinations,
         explain_files,
         image_files,
         load_model,
@@ -103,7 +157,10 @@ def _explain(args: argparse.Namespace) -> int:
         write_outputs,
     )
 
+    check_destinations(args.html, args.overlays, args.json)
     model = load_model(args.model)
+    if args.names is None and model.outputs[0].shape[-1] == IMAGENET_CLASSES:
+        print("tip: --names imagenet shows ImageNet class names", file=sys.stderr)
     results, failures = explain_files(
         model,
         image_files(args.images),
@@ -123,14 +180,16 @@ def _explain(args: argparse.Namespace) -> int:
         overlays=args.overlays,
         json_path=args.json,
         title=f"explainimg: {Path(args.model).name}",
+        image_width=args.image_width,
+        image_format=args.image_format,
     )
     print_summary(results, failures, written)
     return 1 if failures else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    args = _parse(argv)
+    _import_tensorflow_quietly()
     if args.command == "demo":
         if args.toy:
             from .toy import run_toy_demo

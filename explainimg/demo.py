@@ -12,18 +12,21 @@ from pathlib import Path
 
 import numpy as np
 
+from .batch_files import overlay_name
 from .explainer import Explainer
 from .formatters.html import format_as_html
 from .formatters.image import format_as_image
 from .formatters.text import format_as_text
+from .images import RESIZE_FILTER
 from .zoo import efficientnet_lite0, imagenet_class_names, sample_photos
 
 TOP = 3
 
 
 def photo_input(photo, size: tuple[int, int]) -> np.ndarray:
-    """The model input for a photo: RGB resized to ``size`` (width, height), 0..255 float32."""
-    return np.asarray(photo.convert("RGB").resize(size), dtype=np.float32)
+    """The model input for a photo: RGB resized to ``size`` (width, height) with
+    :data:`~explainimg.images.RESIZE_FILTER` (as the command line does), 0..255 float32."""
+    return np.asarray(photo.convert("RGB").resize(size, RESIZE_FILTER), dtype=np.float32)
 
 
 def run_demo(out_dir: Path) -> list[Path]:
@@ -41,7 +44,7 @@ def run_demo(out_dir: Path) -> list[Path]:
         print(format_as_text(expl))
         print()
         for position, target in enumerate(expl.targets):
-            path = out_dir / f"{name}_{position}_{target.target_name.replace(' ', '_')}.png"
+            path = out_dir / overlay_name(Path(name), position, target.target, target.target_name)
             format_as_image(expl, target=position).save(path)
             written.append(path)
     report = out_dir / "report.html"

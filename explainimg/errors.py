@@ -38,8 +38,10 @@ def bad_argument(name: str, expected: str, got: Any, *, hint: str = "") -> Value
 
 
 def bad_type(name: str, expected: str, got: Any) -> TypeError:
-    """A TypeError naming the argument, the expected type and the type that came."""
-    return TypeError(f"{name}: expected {expected}, got {type(got).__name__}")
+    """A TypeError naming the argument, the expected type and the type that came (or, for
+    text marked with :func:`said`, that text)."""
+    got_text = got if isinstance(got, _Said) else type(got).__name__
+    return TypeError(f"{name}: expected {expected}, got {got_text}")
 
 
 class _Said(str):

@@ -19,7 +19,7 @@ from PIL import Image
 
 from .explainer import Explainer
 from .explanation import Explanation
-from .formatters.image import format_as_image
+from .formatters.image import format_as_image, side_by_side
 
 
 def explain_prediction(
@@ -111,12 +111,16 @@ def show_prediction(model: keras.Model, x: Any, **options: Any) -> Image.Image:
     Each keyword goes to the step it belongs to (``targets``, ``top``, ``layer``, ``image``,
     ``target_names``, ``method`` to the explanation; ``target``, ``alpha_limit``, ``colormap``,
     ``resampling_filter`` to the picture). The returned PIL image shows itself in Jupyter.
+    With several classes (``top=3``, ``targets=[...]``) and no ``target=``, it holds all their
+    overlays in a row, in the order of ``expl.targets``; ``target=i`` gives only the i-th.
 
     >>> import keras, numpy as np
     >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3),
     ...     keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
     >>> show_prediction(model, np.zeros((8, 8, 3)), alpha_limit=1.0).size
     (8, 8)
+    >>> show_prediction(model, np.zeros((8, 8, 3)), top=2).size  # two overlays, 4 px apart
+    (20, 8)
     """
     unknown = sorted(set(options) - _EXPLAIN_OPTIONS - _FORMAT_OPTIONS)
     if unknown:
@@ -128,4 +132,7 @@ def show_prediction(model: keras.Model, x: Any, **options: Any) -> Image.Image:
     explain_options = {k: v for k, v in options.items() if k in _EXPLAIN_OPTIONS}
     format_options = {k: v for k, v in options.items() if k in _FORMAT_OPTIONS}
     expl = explain_prediction(model, x, **explain_options)
-    return format_as_image(expl, **format_options)
+    if "target" in format_options or len(expl.targets) == 1:
+        return format_as_image(expl, **format_options)
+    positions = range(len(expl.targets))
+    return side_by_side([format_as_image(expl, target=i, **format_options) for i in positions])

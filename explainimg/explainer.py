@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image
 
 from .arguments import (
+    check_input_shape,
     checked_image,
     checked_target_names,
     checked_targets,
@@ -120,7 +121,15 @@ class Explainer:
     ) -> None:
         self._plan = _plan_for(model, layer, method)
         self.model = model
+        check_input_shape(self._input_shape)
         self.target_names = checked_target_names(target_names, self.n_classes)
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "Explainer objects cannot be pickled (they hold a live Keras model and compiled "
+            "functions). Save the model (model.save('model.keras')), load it where it is needed "
+            "and make a new Explainer there; Explanation objects pickle fine."
+        )
 
     @property
     def layer(self) -> str | None:
@@ -147,6 +156,8 @@ class Explainer:
             )
             for start, chunk in iter_chunks(xs, batch_size)
         ]
+        if not rows:
+            raise bad_argument("xs", "at least one image", said("no images"))
         return np.concatenate(rows)
 
     def explain(
@@ -162,7 +173,7 @@ class Explainer:
         batch, original = one_image(x, self._input_shape)
         display = checked_image(image)
         (expl,) = self._explain(batch, [original], [display], targets, top, target_names)
-        if expl.error:
+        if not expl.targets:
             raise ExplanationError(expl.error)
         return expl
 
@@ -204,7 +215,10 @@ class Explainer:
         self._check_choice(targets, top)
         names = self._names(target_names)
         chunks = iter_chunks(xs, batch_size)
-        return self._stream(chunks, count_images(xs), targets, top, names, progress, batch_size)
+        total = count_images(xs)
+        if total is not None and _is_per_image(targets):
+            _check_list_count(targets, total)
+        return self._stream(chunks, total, targets, top, names, progress, batch_size)
 
     def _stream(
         self,
@@ -221,7 +235,9 @@ class Explainer:
         for start, chunk in chunks:
             batch, originals = image_batch(chunk, self._input_shape, offset=start)
             chunk_targets = targets
-            if targets is not None and _is_per_image(targets):
+            if _is_per_image(targets):
+                if len(targets) < start + batch.shape[0]:
+                    _check_list_count(targets, f"at least {start + batch.shape[0]}")
                 chunk_targets = targets[start : start + batch.shape[0]]
             displays = [None] * batch.shape[0]
             yield from self._explain(
@@ -230,6 +246,8 @@ class Explainer:
             done += batch.shape[0]
             if bar is not None:
                 bar.update(done)
+        if _is_per_image(targets):
+            _check_list_count(targets, done)  # more lists than images: say so, don't drop them
 
     @property
     def _input_shape(self) -> tuple[int | None, ...]:
@@ -284,10 +302,7 @@ class Explainer:
     def _target_matrix(self, targets: Any, count: int) -> np.ndarray:
         if not _is_per_image(targets):
             return np.tile(checked_targets(targets, self.n_classes), (count, 1))
-        if len(targets) != count:
-            raise bad_argument(
-                "targets", f"{count} lists of class ids (one per image)", said(f"{len(targets)}")
-            )
+        _check_list_count(targets, count)
         rows = [checked_targets(row, self.n_classes) for row in targets]
         if len({len(row) for row in rows}) != 1:
             raise bad_argument("targets", "the same number of class ids for every image", targets)
@@ -328,15 +343,35 @@ class Explainer:
             f"{plan.method.description} {where}, {height}x{width} map; "
             f"{_SCORE_WORDING[plan.head.kind]}."
         )
-        return Explanation(description=description, targets=targets, **common)
+        error = None
+        if not any(target.heatmap.any() for target in targets):
+            source = "the input" if self.layer is None else f"layer {self.layer!r}"
+            error = (
+                f"Every heatmap is all zero: nothing at {source} speaks for "
+                f"{'this class' if len(targets) == 1 else 'these classes'} "
+                f"(try another layer or method)."
+            )
+        return Explanation(description=description, targets=targets, error=error, **common)
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, np.ndarray) or (
+        isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+    )
 
 
 def _is_per_image(targets: Any) -> bool:
     """True for one list of class ids per image (``[[3], [5]]`` or a 2-D array)."""
     if isinstance(targets, np.ndarray):
         return targets.ndim == 2
-    return (
-        isinstance(targets, Sequence)
-        and len(targets) > 0
-        and all(isinstance(row, (Sequence, np.ndarray)) for row in targets)
-    )
+    return _is_list(targets) and len(targets) > 0 and all(_is_list(row) for row in targets)
+
+
+def _check_list_count(targets: Sequence[Any], count: int | str) -> None:
+    """An error unless there is one list of class ids per image (``count`` images)."""
+    if not isinstance(count, int) or len(targets) != count:
+        raise bad_argument(
+            "targets",
+            f"one list of class ids per image ({count} images)",
+            said(f"{len(targets)} lists"),
+        )

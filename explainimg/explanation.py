@@ -7,10 +7,19 @@
 ((7, 7), 0.9)
 >>> repr(t).split("heatmap=")[1]
 '<7x7 float32, peak 1.00 at row 0, col 0>)'
+
+Every field is checked when the object is made, so a hand-built explanation that would break a
+formatter later (or make ``format_as_dict`` not JSON-safe) is refused at once:
+
+>>> TargetExplanation(3, "cat", None, 0.9, np.eye(7))
+Traceback (most recent call last):
+...
+TypeError: score: expected a finite number, got NoneType
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -18,15 +27,74 @@ import numpy as np
 from PIL import Image
 
 from .errors import bad_argument, bad_type, said
+from .images import standard_image
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
 
-def _as_heatmap(value: Any) -> np.ndarray:
-    return np.asarray(value, dtype=np.float32)
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
 
 
-def _check_heatmap(instance: Any, attribute: attrs.Attribute, value: np.ndarray) -> None:
+def _float_if_number(value: Any) -> Any:
+    return float(value) if _is_number(value) else value
+
+
+def _int_if_integer(value: Any) -> Any:
+    is_integer = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    return int(value) if is_integer else value
+
+
+def _of_type(types: type | tuple[type, ...], expected: str) -> Validator:
+    """A validator raising ``bad_type`` (naming the field) unless the value is of ``types``."""
+
+    def validate(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if not isinstance(value, types):
+            raise bad_type(attribute.name, expected, value)
+
+    return validate
+
+
+def _finite_float(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    _of_type(float, "a finite number")(instance, attribute, value)
+    if not np.isfinite(value):
+        raise bad_argument(attribute.name, "a finite number", value)
+
+
+def _probability(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is None:
+        return
+    _of_type(float, "a probability between 0 and 1, or None")(instance, attribute, value)
+    if not 0.0 <= value <= 1.0:
+        raise bad_argument(attribute.name, "a probability between 0 and 1, or None", value)
+
+
+def _class_id(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    _of_type(int, "a class id (an int of at least 0)")(instance, attribute, value)
+    if value < 0:
+        raise bad_argument(attribute.name, "a class id (an int of at least 0)", value)
+
+
+def _as_heatmap(value: Any) -> Any:
+    try:
+        return np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError):
+        return value  # _check_heatmap names the field and the type that came
+
+
+def _check_heatmap(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    expected = "a non-empty 2-D array of values in [0, 1]"
+    if not isinstance(value, np.ndarray):
+        raise bad_type("heatmap", expected, value)
     if value.ndim != 2 or 0 in value.shape:
-        raise ValueError(f"heatmap: expected a non-empty 2-D array, got shape {value.shape}")
+        raise bad_argument("heatmap", expected, said(f"shape {value.shape}"))
+    if not np.isfinite(value).all():
+        raise bad_argument("heatmap", expected, said("an array containing NaN or inf"))
+    if value.min() < 0.0 or value.max() > 1.0:
+        low, high = float(value.min()), float(value.max())
+        raise bad_argument("heatmap", expected, said(f"values from {low:.4g} to {high:.4g}"))
 
 
 def summarize_heatmap(heatmap: np.ndarray) -> str:
@@ -66,16 +134,43 @@ class TargetExplanation:
     - ``heatmap``: float32 array at the explained layer's resolution, values in [0, 1].
     """
 
-    target: int
-    target_name: str | None
-    score: float = attrs.field(repr=_short_number)
-    proba: float | None = attrs.field(repr=_short_number)
+    target: int = attrs.field(converter=_int_if_integer, validator=_class_id)
+    target_name: str | None = attrs.field(
+        validator=attrs.validators.optional(_of_type(str, "a class name (str) or None"))
+    )
+    score: float = attrs.field(
+        converter=_float_if_number, validator=_finite_float, repr=_short_number
+    )
+    proba: float | None = attrs.field(
+        converter=_float_if_number, validator=_probability, repr=_short_number
+    )
     heatmap: np.ndarray = attrs.field(
         converter=_as_heatmap,
         validator=_check_heatmap,
         repr=summarize_heatmap,
         eq=attrs.cmp_using(eq=_heatmaps_equal),
     )
+
+
+def _as_target_list(value: Any) -> Any:
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def _check_targets(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if not isinstance(value, list):
+        raise bad_type("targets", "a list of TargetExplanation", value)
+    for i, target in enumerate(value):
+        if not isinstance(target, TargetExplanation):
+            raise bad_type(f"targets[{i}]", "a TargetExplanation", target)
+
+
+def _standard_if_image(value: Any) -> Any:
+    """Pictures are kept in an 8-bit mode every formatter (and PNG) takes: CMYK becomes RGB."""
+    return standard_image(value) if isinstance(value, Image.Image) else value
+
+
+def _bool_if_bool(value: Any) -> Any:
+    return bool(value) if isinstance(value, np.bool_) else value
 
 
 @attrs.frozen
@@ -89,14 +184,28 @@ class Explanation:
     explanation needs a warning a reader should see (e.g. every heatmap is all zero).
     """
 
-    estimator: str
-    method: str
-    description: str
-    targets: list[TargetExplanation]
-    image: Image.Image | None = attrs.field(default=None, repr=_summarize_image, eq=False)
-    layer: str | None = None
-    is_regression: bool = False
-    error: str | None = None
+    estimator: str = attrs.field(validator=_of_type(str, "the model's name (str)"))
+    method: str = attrs.field(validator=_of_type(str, "the method's name (str)"))
+    description: str = attrs.field(validator=_of_type(str, "a description (str)"))
+    targets: list[TargetExplanation] = attrs.field(
+        converter=_as_target_list, validator=_check_targets
+    )
+    image: Image.Image | None = attrs.field(
+        default=None,
+        converter=_standard_if_image,
+        validator=attrs.validators.optional(_of_type(Image.Image, "a PIL image or None")),
+        repr=_summarize_image,
+        eq=False,
+    )
+    layer: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_of_type(str, "a layer path (str)"))
+    )
+    is_regression: bool = attrs.field(
+        default=False, converter=_bool_if_bool, validator=_of_type(bool, "True or False")
+    )
+    error: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_of_type(str, "a message (str)"))
+    )
 
     def _repr_html_(self) -> str:
         from .formatters.html import format_as_html  # formatters import this module
@@ -128,6 +237,9 @@ def target_at(expl: Explanation, position: Any) -> TargetExplanation:
     if isinstance(position, bool) or not isinstance(position, (int, np.integer)):
         raise bad_type("target", "a position in expl.targets (an int)", position)
     count = len(expl.targets)
+    if count == 0:
+        reason = f" (its error: {expl.error})" if expl.error else ""
+        raise bad_argument("expl", "an Explanation with targets", said(f"one with none{reason}"))
     if not 0 <= position < count:
         classes = [t.target for t in expl.targets]
         raise bad_argument(

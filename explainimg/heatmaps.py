@@ -38,9 +38,22 @@ def _checked_filter(resampling_filter: Any) -> int:
 
 
 def upsample_heatmap(
-    heatmap: np.ndarray, size: tuple[int, int], resampling_filter: int = Image.LANCZOS
+    heatmap: np.ndarray,
+    size: tuple[int, int],
+    resampling_filter: int = Image.LANCZOS,
+    rows: tuple[int, int] | None = None,
 ) -> np.ndarray:
-    """A [0, 1] float heatmap resized to ``size`` (width, height); filter overshoot is clipped."""
+    """A [0, 1] float heatmap resized to ``size`` (width, height); filter overshoot is clipped.
+
+    ``rows`` = (first, stop) computes only those rows of the result, exactly as they are in the
+    whole (so big pictures can be drawn a stripe at a time).
+    """
     values = checked_heatmap(heatmap)
-    resized = Image.fromarray(values).resize(size, _checked_filter(resampling_filter))
+    width, height = size
+    first, stop = (0, height) if rows is None else rows
+    scale = values.shape[0] / height
+    box = (0.0, first * scale, float(values.shape[1]), stop * scale)
+    resized = Image.fromarray(values).resize(
+        (width, stop - first), _checked_filter(resampling_filter), box=box
+    )
     return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import pickle
+import random
 import re
+import tracemalloc
+from unittest import mock
 
+import attrs
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from keras import layers
+from PIL import Image
 
 import explainimg as ei
+from explainimg.arguments import image_batch
+from explainimg.explanation import Explanation, TargetExplanation
+from explainimg.formatters import image as format_image
+from explainimg.images import STANDARD_MODES
 from tests import builders
 
 
@@ -62,10 +72,43 @@ CASES = {
         ValueError,
         "x: expected finite pixel values, got an image containing NaN or inf",
     ),
-    "x a string": (
-        dict(x="cat.jpg"),
+    "x a path that is not a file": (
+        dict(x="no/such/cat.jpg"),
+        ValueError,
+        "x: expected an image array, tensor, PIL image or image file path, "
+        "got 'no/such/cat.jpg', which is not a file",
+    ),
+    "x a number": (
+        dict(x=10),
         TypeError,
-        "x: expected an image array, tensor or PIL image, got str",
+        "x: expected an image array, tensor, PIL image or image file path, got int",
+    ),
+    "x None": (
+        dict(x=None),
+        TypeError,
+        "x: expected an image array, tensor, PIL image or image file path, got NoneType",
+    ),
+    "x an array of None": (
+        dict(x=np.full((32, 32, 3), None)),
+        TypeError,
+        "x: expected an image array, tensor, PIL image or image file path of numbers, "
+        "got an array of dtype object",
+    ),
+    "x an array of strings": (
+        dict(x=np.full((32, 32, 3), "a")),
+        TypeError,
+        "x: expected an image array, tensor, PIL image or image file path of numbers, "
+        "got an array of dtype <U1",
+    ),
+    "x an empty batch": (
+        dict(x=np.zeros((0, 32, 32, 3))),
+        ValueError,
+        "x: expected at least one image, got an empty batch, shape (0, 32, 32, 3)",
+    ),
+    "targets a string": (
+        dict(targets="ab"),
+        TypeError,
+        "targets: expected a list of class ids, got str",
     ),
     "target out of range": (
         dict(targets=[1, 4]),
@@ -261,3 +304,377 @@ def test_tensor_input_is_accepted_and_equals_array_input(model):
     from_array = ei.explain_prediction(model, GOOD, top=2)
     from_tensor = ei.explain_prediction(model, tf.constant(GOOD[np.newaxis]), top=2)
     assert from_array.targets == from_tensor.targets
+
+
+# --- Image modes: every PIL mode is put in a standard 8-bit mode, nothing saturates ----------
+
+MODES = {
+    "CMYK": Image.new("CMYK", (40, 30), (10, 200, 30, 0)),
+    "YCbCr": Image.new("YCbCr", (40, 30), (120, 90, 200)),
+    "F": Image.fromarray(np.linspace(-1, 1, 1200, dtype=np.float32).reshape(30, 40)),
+    "I": Image.fromarray(np.arange(1200, dtype=np.int32).reshape(30, 40) * 50),
+    "I;16": Image.new("I;16", (40, 30), 65535),
+    "P with transparency": Image.new("P", (40, 30), 3),
+    "1": Image.new("1", (40, 30), 1),
+    "LA": Image.new("LA", (40, 30), (200, 128)),
+}
+MODES["P with transparency"].info["transparency"] = 3
+
+
+@pytest.mark.parametrize("mode", MODES, ids=list(MODES))
+def test_every_image_mode_explains_and_formats(model, mode):
+    picture = MODES[mode]
+    expl = ei.explain_prediction(model, picture, top=2)
+    assert expl.image.mode in STANDARD_MODES and expl.image.size == (40, 30)
+    assert ei.format_as_html(expl).count("<img") == 3
+    assert ei.format_as_dict(expl, include_image=True)["image"].startswith("data:image/png")
+    assert ei.format_as_image(expl).size == (40, 30)
+    assert ei.plot_explanation(expl)._repr_png_().startswith(b"\x89PNG")
+    assert picture.mode == mode.split()[0]  # the user's picture is left as it was
+
+
+def test_sixteen_bit_grey_is_scaled_not_saturated():
+    ramp = np.array([[0, 257, 32896, 65535]], dtype=np.uint16)
+    batch, _ = image_batch(Image.fromarray(ramp), (None, 1, 4, 1))
+    assert batch[0, 0, :, 0].tolist() == [0.0, 1.0, 128.0, 255.0]
+
+
+def test_big_display_image_is_drawn_a_stripe_at_a_time():
+    # 3000x3000: drawn whole, its float arrays took over 700 MB (NumPy's memory is traced by
+    # tracemalloc); drawn in stripes, a few tens. The stripes equal the overlay drawn whole.
+    big = Image.new("RGB", (3000, 3000), (90, 60, 30))
+    target = TargetExplanation(1, None, 1.0, None, np.random.default_rng(0).random((7, 7)))
+    expl = Explanation(estimator="m", method="Grad-CAM", description="", targets=[target])
+    expl = attrs.evolve(expl, image=big)
+    tracemalloc.start()
+    drawn = ei.format_as_image(expl)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 64 * 2**20, peak
+    small = Image.new("RGB", (300, 200), (90, 60, 30))
+    whole = format_image.overlay(small, target.heatmap)
+    with mock.patch.object(format_image, "STRIPE_PIXELS", 300 * 7):  # 7 rows per stripe
+        striped = format_image.overlay(small, target.heatmap)
+    np.testing.assert_array_equal(np.asarray(striped), np.asarray(whole))
+    assert drawn.size == (3000, 3000)
+
+
+# --- Empty and mismatched batches --------------------------------------------------------
+
+BATCH_CASES = {
+    "empty array to explain_batch": (
+        lambda e: e.explain_batch(np.zeros((0, 32, 32, 3))),
+        "xs: expected at least one image, got an empty batch, shape (0, 32, 32, 3)",
+    ),
+    "empty list to explain_batch": (
+        lambda e: e.explain_batch([]),
+        "xs: expected at least one image, got an empty list",
+    ),
+    "confidences of an empty array": (
+        lambda e: e.confidences(np.zeros((0, 32, 32, 3))),
+        "xs: expected at least one image, got no images",
+    ),
+    "confidences of an empty list": (
+        lambda e: e.confidences([]),
+        "xs: expected at least one image, got no images",
+    ),
+    "more target lists than images (array)": (
+        lambda e: list(e.explain_stream(_batch(3), targets=[[0], [1], [2], [3]])),
+        "targets: expected one list of class ids per image (3 images), got 4 lists",
+    ),
+    "fewer target lists than images (array)": (
+        lambda e: list(e.explain_stream(_batch(3), targets=[[0], [1]])),
+        "targets: expected one list of class ids per image (3 images), got 2 lists",
+    ),
+    "more target lists than images (generator)": (
+        lambda e: list(e.explain_stream(iter(_batch(3)), batch_size=2, targets=[[0]] * 4)),
+        "targets: expected one list of class ids per image (3 images), got 4 lists",
+    ),
+    "fewer target lists than images (generator)": (
+        lambda e: list(e.explain_stream(iter(_batch(3)), batch_size=2, targets=[[0]] * 2)),
+        "targets: expected one list of class ids per image (at least 3 images), got 2 lists",
+    ),
+    "more target lists than images (explain_batch)": (
+        lambda e: e.explain_batch(_batch(2), targets=[[0], [1], [2]]),
+        "targets: expected one list of class ids per image (2 images), got 3 lists",
+    ),
+}
+
+
+def _batch(count: int) -> np.ndarray:
+    return np.stack([builders.image(seed=i) for i in range(count)])
+
+
+@pytest.mark.parametrize("case", BATCH_CASES, ids=list(BATCH_CASES))
+def test_empty_and_mismatched_batches(model, case):
+    call, message = BATCH_CASES[case]
+    with pytest.raises(ValueError) as caught:
+        call(ei.Explainer(model))
+    assert str(caught.value) == message
+
+
+# --- Hand-built objects are checked when they are made -----------------------------------
+
+HEAT = np.ones((2, 2), dtype=np.float32)
+TARGET_FIELDS = dict(target=1, target_name="cat", score=1.0, proba=0.5, heatmap=HEAT)
+TARGET_CASES = {
+    "NaN heatmap": (dict(heatmap=np.full((2, 2), np.nan)), ValueError,
+                    "heatmap: expected a non-empty 2-D array of values in [0, 1], "
+                    "got an array containing NaN or inf"),
+    "heatmap above 1": (dict(heatmap=np.full((2, 2), 3.0)), ValueError,
+                        "heatmap: expected a non-empty 2-D array of values in [0, 1], "
+                        "got values from 3 to 3"),
+    "1-D heatmap": (dict(heatmap=np.ones(3)), ValueError,
+                    "heatmap: expected a non-empty 2-D array of values in [0, 1], "
+                    "got shape (3,)"),
+    "heatmap of strings": (dict(heatmap="hot"), TypeError,
+                           "heatmap: expected a non-empty 2-D array of values in [0, 1], "
+                           "got str"),
+    "score None": (dict(score=None), TypeError,
+                   "score: expected a finite number, got NoneType"),
+    "score NaN": (dict(score=float("nan")), ValueError,
+                  "score: expected a finite number, got nan"),
+    "proba above 1": (dict(proba=1.5), ValueError,
+                      "proba: expected a probability between 0 and 1, or None, got 1.5"),
+    "target a string": (dict(target="1"), TypeError,
+                        "target: expected a class id (an int of at least 0), got str"),
+    "negative target": (dict(target=-2), ValueError,
+                        "target: expected a class id (an int of at least 0), got -2"),
+    "target_name a number": (dict(target_name=3), TypeError,
+                             "target_name: expected a class name (str) or None, got int"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", TARGET_CASES, ids=list(TARGET_CASES))
+def test_target_explanation_checks_its_fields(case):
+    overrides, error, message = TARGET_CASES[case]
+    with pytest.raises(error) as caught:
+        TargetExplanation(**{**TARGET_FIELDS, **overrides})
+    assert str(caught.value) == message
+
+
+GOOD_TARGET = TargetExplanation(**TARGET_FIELDS)
+EXPL_FIELDS = dict(estimator="m", method="Grad-CAM", description="", targets=[GOOD_TARGET])
+EXPL_CASES = {
+    "targets of ints": (dict(targets=[1, 2]),
+                        "targets[0]: expected a TargetExplanation, got int"),
+    "targets not a list": (dict(targets=GOOD_TARGET),
+                           "targets: expected a list of TargetExplanation, got TargetExplanation"),
+    "image an array": (dict(image=np.zeros((4, 4, 3))),
+                       "image: expected a PIL image or None, got ndarray"),
+    "estimator None": (dict(estimator=None),
+                       "estimator: expected the model's name (str), got NoneType"),
+    "layer a number": (dict(layer=3), "layer: expected a layer path (str), got int"),
+    "is_regression a string": (dict(is_regression="no"),
+                               "is_regression: expected True or False, got str"),
+    "error a number": (dict(error=1), "error: expected a message (str), got int"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", EXPL_CASES, ids=list(EXPL_CASES))
+def test_explanation_checks_its_fields(case):
+    overrides, message = EXPL_CASES[case]
+    with pytest.raises(TypeError) as caught:
+        Explanation(**{**EXPL_FIELDS, **overrides})
+    assert str(caught.value) == message
+
+
+def _dict_without(*path: str | int) -> dict:
+    data = ei.format_as_dict(Explanation(**EXPL_FIELDS))
+    *parents, last = path
+    node = data
+    for key in parents:
+        node = node[key]
+    del node[last]
+    return data
+
+
+def _dict_with(value, *path: str | int) -> dict:
+    data = ei.format_as_dict(Explanation(**EXPL_FIELDS))
+    *parents, last = path
+    node = data
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    return data
+
+
+FROM_DICT_CASES = {
+    "no targets": (_dict_without("targets"), ValueError,
+                   "data: expected a dict with the key 'targets' (as format_as_dict makes), "
+                   "got one without"),
+    "no estimator": (_dict_without("estimator"), ValueError,
+                     "data: expected a dict with the key 'estimator' (as format_as_dict "
+                     "makes), got one without"),
+    "target without heatmap": (_dict_without("targets", 0, "heatmap"), ValueError,
+                               "data['targets'][0]: expected a dict with the key 'heatmap' "
+                               "(as format_as_dict makes), got one without"),
+    "targets not a list": (_dict_with("x", "targets"), TypeError,
+                           "data['targets']: expected a list of dicts, got str"),
+    "target not a dict": (_dict_with(5, "targets", 0), TypeError,
+                          "data['targets'][0]: expected a dict made by format_as_dict, got int"),
+    "score None": (_dict_with(None, "targets", 0, "score"), TypeError,
+                   "data['targets'][0]: score: expected a finite number, got NoneType"),
+    "broken image": (_dict_with("data:image/png;base64,AAAA", "image"), ValueError,
+                     "data['image']: expected a base64 PNG data URI, "
+                     "got one that is not a readable PNG"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", FROM_DICT_CASES, ids=list(FROM_DICT_CASES))
+def test_explanation_from_dict_names_what_is_wrong(case):
+    data, error, message = FROM_DICT_CASES[case]
+    with pytest.raises(error) as caught:
+        ei.explanation_from_dict(data)
+    assert str(caught.value) == message
+
+
+# --- Messages that name the real problem ------------------------------------------------
+
+
+def test_formatting_an_explanation_without_targets_gives_its_error():
+    failed = Explanation(
+        estimator="m", method="Grad-CAM", description="", targets=[], error="NaN in the model"
+    )
+    failed = attrs.evolve(failed, image=Image.new("RGB", (8, 8)))
+    with pytest.raises(ValueError) as caught:
+        ei.format_as_image(failed)
+    assert str(caught.value) == (
+        "expl: expected an Explanation with targets, got one with none (its error: NaN in the "
+        "model)"
+    )
+
+
+@pytest.mark.parametrize("method", ["saliency", "integrated_gradients"])
+def test_input_gradient_method_on_a_model_without_image_input(method):
+    mlp = keras.Sequential([keras.Input((12,)), layers.Dense(3, activation="softmax")])
+    with pytest.raises(ValueError) as caught:
+        ei.explain_prediction(mlp, np.ones(12), method=method)
+    assert str(caught.value) == (
+        "model: expected a model whose input is a batch of images (batch, height, width, "
+        "channels), got a model with input shape (None, 12)"
+    )
+
+
+def test_all_zero_heatmaps_set_error(model):
+    # ReLU features of an all-black image through this model are zero: no heat anywhere
+    zero = keras.Sequential(
+        [keras.Input((8, 8, 3)), layers.Conv2D(2, 3, activation="relu", use_bias=False,
+         name="conv"), layers.Flatten(), layers.Dense(2, activation="softmax")]
+    )  # fmt: skip
+    expl = ei.explain_prediction(zero, np.zeros((8, 8, 3)), top=2)
+    assert [t.heatmap.any() for t in expl.targets] == [False, False]
+    assert expl.error == (
+        "Every heatmap is all zero: nothing at layer 'conv' speaks for these classes (try "
+        "another layer or method)."
+    )
+    assert ei.explain_prediction(model, GOOD).error is None
+
+
+def test_explainer_pickling_says_what_to_do(model):
+    with pytest.raises(TypeError, match=r"^Explainer objects cannot be pickled .*model\.save"):
+        pickle.dumps(ei.Explainer(model))
+    expl = ei.explain_prediction(model, GOOD)
+    assert pickle.loads(pickle.dumps(expl)) == expl
+
+
+def test_image_file_paths_are_accepted(model, tmp_path):
+    path = tmp_path / "photo.png"
+    Image.fromarray(GOOD.astype(np.uint8)).save(path)
+    from_path = ei.explain_prediction(model, path)
+    from_str = list(ei.explain_predictions(model, [str(path), path]))
+    from_pil = ei.explain_prediction(model, Image.open(path))
+    assert from_path.targets == from_pil.targets
+    for streamed in from_str:
+        np.testing.assert_allclose(
+            streamed.targets[0].heatmap, from_pil.targets[0].heatmap, atol=1e-5
+        )
+    (tmp_path / "notes.png").write_text("not a picture")
+    with pytest.raises(ValueError, match=r"^x: expected .* got '.*notes.png', which cannot be"):
+        ei.explain_prediction(model, tmp_path / "notes.png")
+
+
+# --- Class names --------------------------------------------------------------------------
+
+
+def test_none_class_name_means_unknown(model):
+    expl = ei.explain_prediction(model, GOOD, targets=[0, 1], target_names=[None, "b", "c", "d"])
+    assert [t.target_name for t in expl.targets] == [None, "b"]
+
+
+@pytest.mark.parametrize("name", ["$\\frac{a}{$", "cost $5", "$x^2$"])
+def test_dollar_in_a_class_name_is_plain_text_in_figures(name):
+    target = TargetExplanation(1, name, 1.0, 0.5, HEAT)
+    expl = Explanation(**{**EXPL_FIELDS, "targets": [target]})
+    figure = ei.plot_explanation(attrs.evolve(expl, image=Image.new("RGB", (16, 16))))
+    assert figure.axes[1].get_title() == f"1 {name}, p=0.500"
+    assert figure._repr_png_().startswith(b"\x89PNG")
+
+
+# --- Metrics arguments --------------------------------------------------------------------
+
+METRIC_CASES = {
+    "batch_size 0": (dict(batch_size=0), ValueError,
+                     "batch_size: expected a positive integer, got 0"),
+    "steps a float": (dict(steps=2.5), TypeError, "steps: expected a positive integer, got float"),
+    "NaN baseline": (dict(baseline=float("nan")), ValueError,
+                     "baseline: expected one of 'zeros', 'blur', 'mean' or a finite number, "
+                     "got nan"),
+    "array baseline": (dict(baseline=np.zeros(3)), TypeError,
+                       "baseline: expected one of 'zeros', 'blur', 'mean' or a finite number, "
+                       "got ndarray"),
+    "unknown baseline": (dict(baseline="grey"), ValueError,
+                         "baseline: expected one of 'zeros', 'blur', 'mean' or a finite number, "
+                         "got 'grey'"),
+    "class the model lacks": (dict(expl=Explanation(**{**EXPL_FIELDS, "targets": [
+        TargetExplanation(9, None, 1.0, None, HEAT)]})), ValueError,
+        "expl: expected an explanation of one of the model's 4 classes, got one of class 9"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("curve", ["deletion", "insertion"])
+@pytest.mark.parametrize("case", METRIC_CASES, ids=list(METRIC_CASES))
+def test_curve_arguments(model, case, curve):
+    overrides, error, message = METRIC_CASES[case]
+    kwargs = {"expl": ei.explain_prediction(model, GOOD), "steps": 2, **overrides}
+    with pytest.raises(error) as caught:
+        getattr(ei.metrics, curve)(model, GOOD, **kwargs)
+    assert str(caught.value) == message
+
+
+AUC_CASES = {
+    "lengths differ": (([0.0, 0.5, 1.0], [1.0, 0.0]), "values: expected one value per "
+                       "fraction (3), got 2 values"),
+    "NaN value": (([0.0, 1.0], [np.nan, 1.0]), "values: expected finite numbers, "
+                  "got an array containing NaN or inf"),
+    "one point": (([0.0], [1.0]), "fractions: expected a 1-D array of at least 2 numbers, "
+                  "got ndarray of shape (1,)"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", AUC_CASES, ids=list(AUC_CASES))
+def test_auc_arguments(case):
+    (fractions, values), message = AUC_CASES[case]
+    with pytest.raises(ValueError) as caught:
+        ei.metrics.auc(np.array(fractions), np.array(values))
+    assert str(caught.value) == message
+
+
+def test_randomized_copy_needs_a_model_and_leaves_global_generators_alone(model):
+    with pytest.raises(TypeError) as caught:
+        ei.metrics.randomized_copy(None)
+    assert str(caught.value) == "model: expected a keras.Model (Keras 3), got NoneType"
+    random.seed(7)
+    np.random.seed(7)
+    first = ei.metrics.randomized_copy(model, seed=3)
+    python_next, numpy_next = random.random(), np.random.random()
+    random.seed(7)
+    np.random.seed(7)
+    assert (random.random(), np.random.random()) == (python_next, numpy_next)
+    again = ei.metrics.randomized_copy(model, seed=3)
+    for a, b in zip(builders.weights_of(first), builders.weights_of(again), strict=True):
+        np.testing.assert_array_equal(a, b)
+    random.seed(7)
+    np.random.seed(7)
+    ei.metrics.randomization_check(model, GOOD)
+    assert (random.random(), np.random.random()) == (python_next, numpy_next)

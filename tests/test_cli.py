@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,9 +57,9 @@ def test_folder_with_a_broken_image(folder, capsys):
     assert "failed: " in err and "broken.png: cannot read image" in err
     assert "3 explained, 1 failed." in out
     assert sorted(p.name for p in (folder / "overlays").iterdir()) == sorted(
-        f"shape{i}_{k}_class{c}.png"
+        f"shape{i}_{k}_class{t['target']}_{t['target_name']}.png"
         for i, expl in enumerate(json.loads((folder / "out.json").read_text())["results"])
-        for k, c in enumerate(t["target"] for t in expl["targets"])
+        for k, t in enumerate(expl["targets"])
     )
     images = []
 
@@ -69,8 +73,8 @@ def test_folder_with_a_broken_image(folder, capsys):
     overlay = Image.open(
         folder
         / "overlays"
-        / "shape0_0_class{}.png".format(
-            json.loads((folder / "out.json").read_text())["results"][0]["targets"][0]["target"]
+        / "shape0_0_class{target}_{target_name}.png".format(
+            **json.loads((folder / "out.json").read_text())["results"][0]["targets"][0]
         )
     )
     assert overlay.size == (96, 96)  # drawn on the original file, not the resized input
@@ -143,3 +147,111 @@ def test_help_lists_every_option(capsys):
         "--batch-size",
     ):
         assert option in text
+
+
+def _explain(folder, *extra: str) -> list[str]:
+    return ["explain", str(folder / "shapes.keras"), str(folder / "photos" / "shape0.png"), *extra]
+
+
+BAD_MODEL_FILES = {
+    "missing": (None, "model: expected a .keras model file, got '{}', which is not a file"),
+    "text with .keras suffix": (
+        "hello",
+        "model: expected a .keras model file, got '{}', which is not a saved Keras model "
+        "(not a zip archive)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_MODEL_FILES, ids=list(BAD_MODEL_FILES))
+def test_a_file_that_is_not_a_model(tmp_path, capsys, case):
+    content, message = BAD_MODEL_FILES[case]
+    path = tmp_path / "model.keras"
+    if content is not None:
+        path.write_text(content)
+    assert main(["explain", str(path), str(tmp_path), "--no-progress"]) == 2
+    assert capsys.readouterr().err == f"explainimg explain: {message.format(path)}\n"
+
+
+def test_a_decompression_bomb_fails_alone(folder, tmp_path, capsys, monkeypatch):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("shape0.png", "shape1.png"):
+        (photos / name).write_bytes((folder / "photos" / name).read_bytes())
+    Image.new("RGB", (200, 200)).save(photos / "bomb.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 12_000)  # 96x96 is fine, 200x200 a "bomb"
+    code = main(["explain", str(folder / "shapes.keras"), str(photos), "--no-progress"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "2 explained, 1 failed." in out
+    assert "bomb.png: cannot read image (Image size (40000 pixels) exceeds limit" in err
+
+
+@pytest.mark.parametrize("option", ["--html", "--json"])
+def test_a_missing_output_folder_fails_before_any_work(folder, tmp_path, capsys, option):
+    target = tmp_path / "missing" / "out.file"
+    overlays = tmp_path / "overlays"
+    code = main(_explain(folder, option, str(target), "--overlays", str(overlays)))
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"explainimg explain: {option}: expected a file path in an existing folder, "
+        f"got '{target}' (no such folder)\n"
+    )
+    assert not overlays.exists()
+
+
+def test_a_failed_write_leaves_no_half_file(folder, tmp_path, capsys, monkeypatch):
+    report = tmp_path / "report.html"
+    report.write_text("the old report")
+    real_write_text = Path.write_text
+
+    def disk_full(self, text, *args, **kwargs):
+        real_write_text(self, text[:10], *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", disk_full)
+    assert main(_explain(folder, "--html", str(report), "--no-progress")) == 2
+    monkeypatch.undo()
+    assert "No space left on device" in capsys.readouterr().err
+    assert report.read_text() == "the old report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_unknown_option_shows_the_subcommand_usage(folder, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(_explain(folder, "--colour", "red"))
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: explainimg explain [-h]")
+    assert err.endswith("explainimg explain: error: unrecognized arguments: --colour red\n")
+
+
+def test_progress_goes_to_stderr_plainly_and_results_name_the_files(folder, tmp_path, capsys):
+    report = tmp_path / "report.html"
+    code = main(
+        ["explain", str(folder / "shapes.keras"), str(folder / "photos"), "--html", str(report)]
+    )
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "/4 images" not in out and "\x1b" not in out + err and "\r" not in err
+    assert "explained 4/4 images\n" in err  # three pictures and the broken file
+    assert "   +--" in out  # the character heatmap, as in the demo
+    html = report.read_text()
+    assert [f"<h2>shape{i}.png</h2>" in html for i in range(3)] == [True] * 3
+
+
+def test_tensorflow_start_up_lines_are_quiet(tmp_path):
+    (tmp_path / "model.keras").write_text("hello")
+    run = subprocess.run(
+        [sys.executable, "-m", "explainimg.cli", "explain", "model.keras", "x.png"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"},
+        check=False,
+    )
+    assert run.returncode == 2
+    assert run.stderr == (
+        "explainimg explain: model: expected a .keras model file, got 'model.keras', which is "
+        "not a saved Keras model (not a zip archive)\n"
+    )

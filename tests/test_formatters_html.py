@@ -155,3 +155,28 @@ def test_error_explanations_render():
     html = format_as_html([expl, broken])
     assert "The model produced non-finite values" in html
     assert np.sum([tag == "section" for tag in parse(html).tags]) == 2
+
+
+def test_captions_title_the_images_of_a_report():
+    html = format_as_html(fake.many(2), captions=["<cat>.jpg", "dog.png"])
+    assert "<h2>&lt;cat&gt;.jpg</h2>" in html and "<h2>dog.png</h2>" in html
+    assert "<h2>Image 0</h2>" in format_as_html(fake.many(1))
+
+
+CAPTION_CASES = {
+    "too few": (["a"], ValueError, "captions: expected 2 captions (one per explanation), got 1"),
+    "not strings": ([1, 2], TypeError, "captions: expected a list of strings, one per "
+                    "explanation, got int"),
+    "one string": ("ab", TypeError, "captions: expected a list of strings, one per "
+                   "explanation, got str"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CAPTION_CASES, ids=list(CAPTION_CASES))
+def test_bad_captions(case):
+    captions, error, message = CAPTION_CASES[case]
+    with pytest.raises(error) as caught:
+        format_as_html(fake.many(2), captions=captions)
+    assert str(caught.value) == message
+    with pytest.raises(ValueError, match=r"^captions: expected None for one Explanation"):
+        format_as_html(fake.explanation(), captions=["a"])

@@ -20,11 +20,11 @@ import base64
 import io
 from typing import Any
 
-import numpy as np
 from PIL import Image
 
 from ..errors import bad_argument, bad_type, said
 from ..explanation import Explanation, TargetExplanation, checked_explanation
+from ..images import standard_image
 from .summary import summarize
 
 _PNG_PREFIX = "data:image/png;base64,"
@@ -33,6 +33,7 @@ _PNG_PREFIX = "data:image/png;base64,"
 def image_to_data_uri(image: Image.Image, image_format: str = "png", quality: int = 85) -> str:
     """A ``data:`` URI holding ``image`` as PNG or JPEG (JPEG drops transparency)."""
     buffer = io.BytesIO()
+    image = standard_image(image)  # PNG cannot hold CMYK, 16-bit or float pictures
     if image_format == "jpeg":
         image.convert("RGB").save(buffer, format="JPEG", quality=quality)
     else:
@@ -76,33 +77,57 @@ def format_as_dict(expl: Explanation, *, include_image: bool = False) -> dict[st
 
 
 def explanation_from_dict(data: dict[str, Any]) -> Explanation:
-    """The Explanation a :func:`format_as_dict` dict describes (the image only if included)."""
+    """The Explanation a :func:`format_as_dict` dict describes (the image only if included).
+
+    A malformed dict raises an error naming the key: a missing one is a ValueError, a value
+    of the wrong type a TypeError (as when the objects are made by hand).
+    """
     if not isinstance(data, dict):
         raise bad_type("data", "a dict made by format_as_dict", data)
-    image = None
+    entries = _required(data, "targets", "data")
+    if not isinstance(entries, list):
+        raise bad_type("data['targets']", "a list of dicts", entries)
+    targets = [_target_from_dict(entry, f"data['targets'][{i}]") for i, entry in enumerate(entries)]
+    fields = ("estimator", "method", "description", "layer", "is_regression", "error")
+    values = {key: _required(data, key, "data") for key in fields}
+    return _made(Explanation, "data", targets=targets, image=_image_from_dict(data), **values)
+
+
+def _required(data: dict[str, Any], key: str, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise bad_type(where, "a dict made by format_as_dict", data)
+    if key not in data:
+        raise bad_argument(
+            where, f"a dict with the key {key!r} (as format_as_dict makes)", said("one without")
+        )
+    return data[key]
+
+
+def _target_from_dict(entry: Any, where: str) -> TargetExplanation:
+    fields = ("target", "target_name", "score", "proba", "heatmap")
+    values = {key: _required(entry, key, where) for key in fields}
+    return _made(TargetExplanation, where, **values)
+
+
+def _made(cls: type, where: str, **values: Any) -> Any:
+    """``cls(**values)``; a field's error is re-raised with where the value came from."""
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{where}: {error}") from None
+
+
+def _image_from_dict(data: dict[str, Any]) -> Image.Image | None:
     encoded = data.get("image")
-    if encoded is not None:
-        if not isinstance(encoded, str) or not encoded.startswith(_PNG_PREFIX):
-            raise bad_argument("data['image']", "a base64 PNG data URI", said("something else"))
+    if encoded is None:
+        return None
+    if not isinstance(encoded, str) or not encoded.startswith(_PNG_PREFIX):
+        raise bad_argument("data['image']", "a base64 PNG data URI", said("something else"))
+    try:
         image = Image.open(io.BytesIO(base64.b64decode(encoded[len(_PNG_PREFIX) :])))
         image.load()
-    targets = [
-        TargetExplanation(
-            target=entry["target"],
-            target_name=entry["target_name"],
-            score=entry["score"],
-            proba=entry["proba"],
-            heatmap=np.asarray(entry["heatmap"], dtype=np.float32),
-        )
-        for entry in data["targets"]
-    ]
-    return Explanation(
-        estimator=data["estimator"],
-        method=data["method"],
-        description=data["description"],
-        targets=targets,
-        image=image,
-        layer=data["layer"],
-        is_regression=data["is_regression"],
-        error=data["error"],
-    )
+    except Exception:  # binascii and PIL raise several types for one broken string
+        raise bad_argument(
+            "data['image']", "a base64 PNG data URI", said("one that is not a readable PNG")
+        ) from None
+    return image

@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 from PIL import Image
 
-from ..errors import bad_argument, bad_type
+from ..errors import bad_argument, bad_type, said
 from ..explanation import Explanation, checked_explanation
 from .as_dict import image_to_data_uri
 from .image import Colormap, overlay
@@ -129,6 +129,7 @@ def format_as_html(
     image_width: int | None = None,
     image_format: str | None = None,
     show_original: bool = True,
+    captions: Sequence[str] | None = None,
 ) -> str:
     """HTML for one explanation (a fragment) or many (a complete page).
 
@@ -142,6 +143,8 @@ def format_as_html(
     ``colormap`` and ``resampling_filter`` go to the overlay. ``image_width``: pixel width of
     the pictures (default: the image's own, at most 384). ``image_format``: "png" or "jpeg";
     by default PNG, or JPEG for reports of more than 100 images to keep them small.
+    ``captions``: for a page, one title per explanation (e.g. file names) instead of
+    "Image 0", "Image 1", ...
     """
     if image_format not in (None, "png", "jpeg"):
         raise bad_argument("image_format", "'png', 'jpeg' or None", image_format)
@@ -158,6 +161,9 @@ def format_as_html(
         show_original=show_original,
     )
     if isinstance(expls, Explanation):
+        if captions is not None:
+            expected = "None for one Explanation (captions title the images of a page)"
+            raise bad_argument("captions", expected, captions)
         item = _item(expls, image_format=image_format or "png", thumbnail=False, **options)
         return _ENVIRONMENT.get_template("fragment.html.j2").render(item=item)
     if isinstance(expls, (str, bytes)) or not isinstance(expls, Iterable):
@@ -168,7 +174,25 @@ def format_as_html(
     items = [
         _item(expl, image_format=image_format, thumbnail=True, **options) for expl in collected
     ]
+    for item, caption in zip(items, _captions(captions, len(items)), strict=True):
+        item["caption"] = caption
     models = sorted({expl.estimator for expl in collected})
     return _ENVIRONMENT.get_template("report.html.j2").render(
         title=title, items=items, models=models
     )
+
+
+def _captions(captions: Sequence[str] | None, count: int) -> list[str]:
+    """One title per image of a page: ``captions`` checked, or "Image 0", "Image 1", ..."""
+    if captions is None:
+        return [f"Image {i}" for i in range(count)]
+    if isinstance(captions, str) or not isinstance(captions, Sequence):
+        raise bad_type("captions", "a list of strings, one per explanation", captions)
+    if len(captions) != count:
+        raise bad_argument(
+            "captions", f"{count} captions (one per explanation)", said(f"{len(captions)}")
+        )
+    for caption in captions:
+        if not isinstance(caption, str):
+            raise bad_type("captions", "a list of strings, one per explanation", caption)
+    return list(captions)

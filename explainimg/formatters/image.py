@@ -24,6 +24,9 @@ from ..heatmaps import checked_heatmap, upsample_heatmap
 
 Colormap = Callable[[np.ndarray], np.ndarray]
 
+STRIPE_PIXELS = 1 << 18
+"""Overlays are drawn about this many pixels at a time."""
+
 
 def heatmap_to_image(heatmap: np.ndarray) -> Image.Image:
     """A grey (mode "L") picture of a [0, 1] heatmap at its own resolution (1.0 is white)."""
@@ -88,15 +91,23 @@ def overlay(
         raise bad_type("alpha_limit", "a number between 0.0 and 1.0", alpha_limit)
     if not 0.0 <= float(alpha_limit) <= 1.0:
         raise bad_argument("alpha_limit", "a number between 0.0 and 1.0", alpha_limit)
-    heat = upsample_heatmap(heatmap, image.size, resampling_filter)
-    alpha = np.minimum(heat, float(alpha_limit))[..., np.newaxis]
     has_alpha = image.mode in ("RGBA", "LA") or "transparency" in image.info
-    base = np.asarray(image.convert("RGBA" if has_alpha else "RGB"), dtype=np.float32)
-    blended = base[..., :3] * (1.0 - alpha) + colorize(heat, colormap) * 255.0 * alpha
-    pixels = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
-    if has_alpha:
-        pixels = np.concatenate([pixels, base[..., 3:].astype(np.uint8)], axis=-1)
-    return Image.fromarray(pixels)
+    mode = "RGBA" if has_alpha else "RGB"
+    result = Image.new(mode, image.size)
+    # A stripe of rows at a time: memory stays flat however big the picture is.
+    step = max(1, STRIPE_PIXELS // image.width)
+    for first in range(0, image.height, step):
+        stop = min(first + step, image.height)
+        heat = upsample_heatmap(heatmap, image.size, resampling_filter, rows=(first, stop))
+        stripe = image.crop((0, first, image.width, stop)).convert(mode)
+        base = np.asarray(stripe, dtype=np.float32)
+        alpha = np.minimum(heat, float(alpha_limit))[..., np.newaxis]
+        blended = base[..., :3] * (1.0 - alpha) + colorize(heat, colormap) * 255.0 * alpha
+        pixels = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+        if has_alpha:
+            pixels = np.concatenate([pixels, base[..., 3:].astype(np.uint8)], axis=-1)
+        result.paste(Image.fromarray(pixels), (0, first))
+    return result
 
 
 def format_as_image(
@@ -128,3 +139,22 @@ def format_as_image(
         colormap=colormap,
         resampling_filter=resampling_filter,
     )
+
+
+ROW_GAP = 4
+"""Pixels of white between the pictures of :func:`side_by_side`."""
+
+
+def side_by_side(pictures: list[Image.Image]) -> Image.Image:
+    """One RGB picture with ``pictures`` in a row, top-aligned, ``ROW_GAP`` pixels apart.
+
+    >>> side_by_side([Image.new("RGB", (10, 8)), Image.new("RGB", (6, 4))]).size
+    (20, 8)
+    """
+    width = sum(picture.width for picture in pictures) + ROW_GAP * (len(pictures) - 1)
+    row = Image.new("RGB", (width, max(picture.height for picture in pictures)), "white")
+    left = 0
+    for picture in pictures:
+        row.paste(picture.convert("RGB"), (left, 0))
+        left += picture.width + ROW_GAP
+    return row

@@ -16,6 +16,7 @@ or kept in pyplot's list of open figures; Jupyter displays the returned figure.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 
@@ -32,6 +33,16 @@ from .image import overlay
 from .summary import target_positions
 
 COLORBAR_LABEL = "heat (share of the map's maximum)"
+
+
+class ExplanationFigure(Figure):
+    """A matplotlib Figure that shows itself in Jupyter as a PNG, with or without
+    ``%matplotlib inline``."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png")
+        return buffer.getvalue()
 
 
 def _title(target: TargetExplanation) -> str:
@@ -56,7 +67,8 @@ def plot_explanation(
     """A figure with the input image, then one overlay per target titled "class name, p",
     in a grid of ``columns`` panels, and one colour bar for the heat scale.
 
-    ``targets``: positions in ``expl.targets`` to draw (default all).
+    ``targets``: positions in ``expl.targets`` to draw (default all). The figure shows itself
+    in Jupyter (it has a PNG representation); ``figure.savefig(path)`` writes it to a file.
     """
     expl = checked_explanation(expl, needs_image=True)
     if not isinstance(colormap, str):
@@ -67,7 +79,8 @@ def plot_explanation(
     panels = 1 + len(positions)
     cols = min(columns, panels)
     rows = math.ceil(panels / cols)
-    figure = Figure(figsize=(panel_size * cols + 1.0, panel_size * rows), layout="constrained")
+    size = (panel_size * cols + 1.0, panel_size * rows)
+    figure = ExplanationFigure(figsize=size, layout="constrained")
     grid = figure.subplots(rows, cols, squeeze=False)
     axes = list(grid.ravel())
     axes[0].imshow(np.asarray(expl.image))
@@ -82,7 +95,7 @@ def plot_explanation(
             resampling_filter=resampling_filter,
         )
         ax.imshow(np.asarray(drawn))
-        ax.set_title(_title(target))
+        ax.set_title(_title(target), parse_math=False)  # a "$" in a class name is text
     for ax in axes:
         ax.set_axis_off()
     for ax in axes[panels:]:

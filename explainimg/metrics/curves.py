@@ -23,8 +23,8 @@ import numpy as np
 from keras import ops
 from PIL import Image
 
-from ..arguments import one_image
-from ..errors import bad_argument
+from ..arguments import checked_positive_int, one_image
+from ..errors import bad_argument, bad_type, said
 from ..explainer import Explainer
 from ..explanation import Explanation, checked_explanation, target_at
 from ..heatmaps import upsample_heatmap
@@ -46,16 +46,40 @@ class Curve:
 
 
 def auc(fractions: np.ndarray, values: np.ndarray) -> float:
-    """Area under a curve by the trapezoidal rule."""
+    """Area under a curve by the trapezoidal rule (two finite 1-D arrays of one length)."""
+    fractions, values = _curve_points(fractions, "fractions"), _curve_points(values, "values")
+    if fractions.shape != values.shape:
+        raise bad_argument(
+            "values",
+            f"one value per fraction ({fractions.size})",
+            said(f"{values.size} values"),
+        )
     widths = np.diff(fractions)
     return float(np.sum(widths * (values[1:] + values[:-1]) / 2.0))
+
+
+def _curve_points(points: Any, name: str) -> np.ndarray:
+    array = np.asarray(points, dtype=np.float64)
+    if array.ndim != 1 or array.size < 2:
+        raise bad_argument(name, "a 1-D array of at least 2 numbers", array)
+    if not np.isfinite(array).all():
+        raise bad_argument(name, "finite numbers", said("an array containing NaN or inf"))
+    return array
+
+
+_BASELINE = f"one of {', '.join(map(repr, BASELINES))} or a finite number"
 
 
 def baseline_image(image: np.ndarray, baseline: Any) -> np.ndarray:
     """The (H, W, C) image that removed pixels are replaced by: "zeros", "blur" (Gaussian,
     sigma 5 px), "mean" (each channel's mean) or a number."""
-    if isinstance(baseline, (int, float)) and not isinstance(baseline, bool):
+    is_number = isinstance(baseline, (int, float, np.integer, np.floating))
+    if is_number and not isinstance(baseline, (bool, np.bool_)):
+        if not np.isfinite(baseline):
+            raise bad_argument("baseline", _BASELINE, float(baseline))
         return np.full_like(image, float(baseline))
+    if not isinstance(baseline, str):
+        raise bad_type("baseline", _BASELINE, baseline)
     if baseline == "zeros":
         return np.zeros_like(image)
     if baseline == "mean":
@@ -64,9 +88,7 @@ def baseline_image(image: np.ndarray, baseline: Any) -> np.ndarray:
         channels = np.transpose(image.astype(np.float32), (2, 0, 1))
         blurred = ops.convert_to_numpy(gaussian_smooth(channels, BLUR_SIGMA))
         return np.transpose(blurred, (1, 2, 0))
-    raise bad_argument(
-        "baseline", f"one of {', '.join(map(repr, BASELINES))} or a number", baseline
-    )
+    raise bad_argument("baseline", _BASELINE, baseline)
 
 
 def _ranking(heatmap: np.ndarray, height: int, width: int, seed: int) -> np.ndarray:
@@ -89,14 +111,21 @@ def _curve(
     seed: int,
 ) -> Curve:
     explained = target_at(checked_explanation(expl), target)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise bad_argument("steps", "a positive integer", steps)
+    steps = checked_positive_int(steps, "steps")
+    batch_size = checked_positive_int(batch_size, "batch_size")
     explainer = Explainer(model)
+    if explained.target >= explainer.n_classes:
+        raise bad_argument(
+            "expl",
+            f"an explanation of one of the model's {explainer.n_classes} classes",
+            said(f"one of class {explained.target}"),
+        )
     batch, _ = one_image(x, tuple(model.inputs[0].shape))
+    fill = baseline_image(batch[0], baseline)
     image = batch[0]
     height, width = image.shape[:2]
     order = _ranking(explained.heatmap, height, width, seed)
-    fill = baseline_image(image, baseline).reshape(-1, image.shape[-1])
+    fill = fill.reshape(-1, image.shape[-1])
     source = image.reshape(-1, image.shape[-1])
     start, end = (source, fill) if kind == "deletion" else (fill, source)
     counts = np.rint(np.linspace(0, height * width, steps + 1)).astype(int)

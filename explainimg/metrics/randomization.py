@@ -11,6 +11,7 @@ barely changes (correlation near 1) is not explaining the model. The user's mode
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -18,7 +19,7 @@ import keras
 import numpy as np
 
 from ..engine.graph import check_model, iter_layers
-from ..errors import bad_argument
+from ..errors import bad_argument, bad_type
 from ..explainer import Explainer
 from ..explanation import Explanation
 
@@ -63,13 +64,34 @@ def _weighted_layers(model: keras.Model) -> list[keras.layers.Layer]:
     ]
 
 
+def _seeded_clone(rng: np.random.Generator) -> Callable[[keras.layers.Layer], keras.layers.Layer]:
+    """A clone function giving every seedable initializer its own seed drawn from ``rng``, so
+    the copy is reproducible without touching any global random generator."""
+
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        config = layer.get_config()
+        for key, value in config.items():
+            if key.endswith("_initializer") and isinstance(value, dict):
+                settings = value.get("config")
+                if isinstance(settings, dict) and "seed" in settings:
+                    seed = int(rng.integers(2**31))
+                    config[key] = {**value, "config": {**settings, "seed": seed}}
+        return layer.__class__.from_config(config)
+
+    return clone
+
+
 def randomized_copy(model: keras.Model, layers: int | str = "all", seed: int = 0) -> keras.Model:
     """A copy of ``model`` whose top ``layers`` weighted layers are freshly initialised.
 
-    Seeds Keras' global random generator with ``seed`` (keras.utils.set_random_seed) so the
-    copy is reproducible."""
-    keras.utils.set_random_seed(seed)
-    copy = keras.models.clone_model(model)
+    The new weights come from the layers' own initializers, seeded from ``seed`` through a
+    local generator: the copy is reproducible, and the global NumPy, Python and Keras random
+    generators are left as they were."""
+    model = check_model(model)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise bad_type("seed", "an integer", seed)
+    clone = _seeded_clone(np.random.default_rng(int(seed)))
+    copy = keras.models.clone_model(model, clone_function=clone, recursive=True)
     originals, copies = _weighted_layers(model), _weighted_layers(copy)
     count = len(originals) if layers == "all" else layers
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= len(originals):

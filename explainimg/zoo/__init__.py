@@ -18,9 +18,11 @@ on first use.
 Explaining a prediction (needs the weights package, so not run here)::
 
     import numpy as np, explainimg as ei
+    from PIL import Image
     from explainimg.zoo import efficientnet_lite0
     model = efficientnet_lite0()
-    x = np.asarray(sample_photos()["chelsea"].resize((224, 224)), dtype="float32")
+    photo = sample_photos()["chelsea"].resize((224, 224), Image.BILINEAR)  # as explainimg does
+    x = np.asarray(photo, dtype="float32")
     expl = ei.explain_prediction(model, x, top=3, target_names=names)
 """
 

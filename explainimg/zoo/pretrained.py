@@ -74,7 +74,8 @@ def efficientnet_lite0(cache_dir: str | Path | None = None) -> keras.Model:
         import numpy as np, explainimg as ei
         from explainimg.zoo import efficientnet_lite0, imagenet_class_names, sample_photos
         model = efficientnet_lite0()
-        photo = np.asarray(sample_photos()["coffee"].resize((224, 224)), dtype="float32")
+        photo = sample_photos()["coffee"].resize((224, 224), Image.BILINEAR)
+        photo = np.asarray(photo, dtype="float32")
         expl = ei.explain_prediction(model, photo, top=3, target_names=imagenet_class_names())
         expl.targets[0].target_name  # 'espresso'
     """

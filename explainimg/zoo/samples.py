@@ -57,7 +57,8 @@ def sample_photos() -> dict[str, Image.Image]:
     """The shipped photos by name, as loaded RGB PIL images (a fresh copy every call).
 
     ``SAMPLE_PHOTO_CLASSES[name]`` is the ImageNet class each one shows. For a 224x224 model
-    resize first: ``np.asarray(photo.resize((224, 224)), dtype="float32")``.
+    resize first, with the filter explainimg uses itself (bilinear):
+    ``np.asarray(photo.resize((224, 224), Image.BILINEAR), dtype="float32")``.
 
     >>> sorted(sample_photos())
     ['chelsea', 'coffee']
