@@ -144,15 +144,22 @@ class Audit:
         return sorted(off, key=lambda item: -item.off_object)
 
 
-def resolve_labels(labels: Any, names: Sequence[str] | Mapping[int, str] | None) -> list[int]:
+def resolve_labels(
+    labels: Any,
+    names: Sequence[str] | Mapping[int, str] | None,
+    *,
+    argument: str = "labels",
+    origins: Sequence[Any] | None = None,
+) -> list[int]:
     """Class ids from ``labels``: ids, or class names when ``names`` (a list or {id: name})
-    has them; digit strings are ids.
+    has them; digit strings are ids. Errors name ``argument`` and the label's position, or
+    its origin (e.g. the file) when ``origins`` are given.
 
     >>> resolve_labels(["cat", "7", 2], ["dog", "cat"])
     [1, 7, 2]
     """
     if isinstance(labels, (str, bytes)) or not isinstance(labels, (Sequence, np.ndarray)):
-        raise bad_type("labels", "a list of class ids or names, one per image", labels)
+        raise bad_type(argument, "a list of class ids or names, one per image", labels)
     ids = {}
     if names is not None:
         pairs = names.items() if isinstance(names, Mapping) else enumerate(names)
@@ -167,7 +174,8 @@ def resolve_labels(labels: Any, names: Sequence[str] | Mapping[int, str] | None)
             resolved.append(int(label))
         else:
             known = f" or one of the {len(ids)} class names" if ids else ""
-            raise bad_argument(f"labels[{position}]", f"a class id{known}", label)
+            where = f"[{position}]" if origins is None else f" ({origins[position]})"
+            raise bad_argument(f"{argument}{where}", f"a class id{known}", label)
     return resolved
 
 
