@@ -74,7 +74,9 @@ def main() -> None:
                     "const t = performance.getEntriesByType('navigation')[0];"
                     "return [t.domContentLoadedEventEnd, t.loadEventEnd];"
                 )
-                print(f"load {run + 1}: DOM ready {timing[0]:.0f} ms, load event {timing[1]:.0f} ms")
+                print(
+                    f"load {run + 1}: DOM ready {timing[0]:.0f} ms, load event {timing[1]:.0f} ms"
+                )
             start = time.perf_counter()
             Select(driver.find_element("id", "ei-result")).select_by_visible_text("wrong")
             shown = driver.find_element("id", "ei-shown").text
