@@ -23,7 +23,7 @@ included, as in :mod:`explainimg.metrics`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -32,7 +32,9 @@ from PIL import Image
 from .errors import bad_argument, bad_type, said
 from .explanation import Explanation, TargetExplanation, checked_explanation
 from .heatmaps import upsample_heatmap
-from .metrics.localization import Box, energy_in_box
+
+if TYPE_CHECKING:
+    from .metrics.localization import Box
 
 FRAME = (64, 64)
 """(width, height) every heatmap is resized to before the per-class mean."""
@@ -204,6 +206,10 @@ def _off_object(expl: Explanation, box: Box | None, position: int) -> float | No
     heatmap = expl.targets[0].heatmap
     if box is None or not heatmap.any():
         return None
+    # Imported here: explainimg.metrics also holds Keras-based metrics, and formatters (which
+    # use this module) must not import Keras.
+    from .metrics.localization import energy_in_box
+
     try:
         return 1.0 - energy_in_box(expl, box=box)
     except ValueError as error:

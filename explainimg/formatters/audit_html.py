@@ -20,7 +20,7 @@ nothing is loaded from the network and every user string is escaped by jinja2.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -28,11 +28,13 @@ from PIL import Image
 from ..audit import FRAME, OFF_OBJECT, Audit, AuditItem, ClassSummary, audit_explanations
 from ..errors import bad_argument, said
 from ..explanation import Explanation
-from ..metrics.localization import Box
 from .as_dict import image_to_data_uri
 from .html import _ENVIRONMENT, PNG_REPORT_LIMIT, _resized
 from .image import Colormap, overlay
 from .summary import format_proba, format_share
+
+if TYPE_CHECKING:
+    from ..metrics.localization import Box
 
 CLASS_MAP_WIDTH = 128
 
