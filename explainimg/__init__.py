@@ -2,7 +2,7 @@
 
 >>> import explainimg as ei
 >>> sorted(ei.__all__)[:3]
-['Explainer', 'Explanation', 'ExplanationError']
+['Audit', 'AuditItem', 'ClassSummary']
 
 Names that need TensorFlow (``explain_prediction``, ``show_prediction``) are imported on
 first use, so ``explainimg.formatters`` and ``explainimg.explanation`` work without it.
@@ -29,6 +29,13 @@ _LAZY = {
     "format_as_dict": "explainimg.formatters.as_dict",
     "explanation_from_dict": "explainimg.formatters.as_dict",
     "plot_explanation": "explainimg.formatters.plot",
+    "format_audit_as_html": "explainimg.formatters.audit_html",
+    "explain_for_audit": "explainimg.explain_audit",
+    "audit_explanations": "explainimg.audit",
+    "Audit": "explainimg.audit",
+    "AuditItem": "explainimg.audit",
+    "ClassSummary": "explainimg.audit",
+    "ConfusionPair": "explainimg.audit",
     "formatters": "explainimg.formatters",
     "methods": "explainimg.methods",
     "metrics": "explainimg.metrics",

@@ -32,6 +32,7 @@ from PIL import Image
 
 from .arguments import image_batch
 from .errors import bad_argument, said
+from .explain_audit import check_label_range, explain_labelled_batch
 from .explainer import Explainer
 from .explanation import Explanation
 from .formatters.as_dict import format_as_dict
@@ -127,9 +128,16 @@ def explain_files(
     target_names: Any = None,
     batch_size: int = 16,
     progress: bool = True,
+    labels: Sequence[int] | None = None,
 ) -> tuple[list[tuple[Path, Explanation]], list[Failure]]:
-    """Explain every readable file; returns (path, explanation) pairs and the failures."""
+    """Explain every readable file; returns (path, explanation) pairs and the failures.
+
+    With ``labels`` (one class id per path) each file is explained for its predicted class,
+    then its true class (see :func:`explainimg.explain_for_audit`)."""
     explainer = Explainer(model, layer=layer, method=method, target_names=target_names)
+    if labels is not None:
+        check_label_range(labels, explainer.n_classes)
+        label_of = dict(zip(paths, labels, strict=True))
     shape = tuple(model.inputs[0].shape)
     failures: list[Failure] = []
     results: list[tuple[Path, Explanation]] = []
@@ -137,7 +145,11 @@ def explain_files(
     for batch_paths, pictures in _readable_batches(paths, shape, batch_size, failures):
         pixels, _ = image_batch(pictures, shape)  # converted and resized for the model
         batch = preprocess(pixels, preprocess_mode)
-        expls = explainer.explain_batch(batch, targets=targets, top=top, images=pictures)
+        if labels is None:
+            expls = explainer.explain_batch(batch, targets=targets, top=top, images=pictures)
+        else:
+            batch_labels = [label_of[path] for path in batch_paths]
+            expls = explain_labelled_batch(explainer, batch, batch_labels, images=pictures)
         for path, expl in zip(batch_paths, expls, strict=True):
             if expl.targets:
                 results.append((path, expl))

@@ -78,6 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--names", help="class names: a text file with one name per line, or 'imagenet'"
     )
+    explain.add_argument(
+        "--labels",
+        metavar="folders|FILE.csv",
+        help="true labels (class names or ids): 'folders' takes each image's folder name "
+        "or a CSV of file,label rows (folders are searched one level down); the HTML report "
+        "becomes an audit (accuracy, confusions, mistakes first, per-class heatmaps)",
+    )
+    explain.add_argument(
+        "--boxes",
+        metavar="FILE.csv",
+        help="object boxes for the audit, a CSV of file,x0,y0,x1,y1 rows (pixels, inclusive)",
+    )
     explain.add_argument("--html", metavar="FILE", help="write an HTML report")
     explain.add_argument(
         "--image-width",
@@ -132,7 +144,9 @@ def _quiet_native_stderr() -> Iterator[None]:
 
 def _import_tensorflow_quietly() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" not in sys.modules:
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow" and (
+        "tensorflow" not in sys.modules
+    ):
         with _quiet_native_stderr():
             import tensorflow  # noqa: F401
 
@@ -147,6 +161,17 @@ def _names(value: str | None) -> list[str] | None:
     return [line.strip() for line in Path(value).read_text().splitlines() if line.strip()]
 
 
+def _labelled(args: argparse.Namespace, names: list[str] | None) -> tuple[list, list, list | None]:
+    """Image paths, their class ids and boxes (or None) for ``--labels`` and ``--boxes``."""
+    from .audit_files import file_labels
+    from .label_files import labelled_image_files, read_boxes_csv
+
+    paths = labelled_image_files(args.images)
+    labels = file_labels(args.labels, paths, names)
+    boxes = read_boxes_csv(args.boxes, paths) if args.boxes else None
+    return paths, labels, boxes
+
+
 def _explain(args: argparse.Namespace) -> int:
     from .batch_files import (
         check_destinations,
@@ -157,33 +182,55 @@ def _explain(args: argparse.Namespace) -> int:
         write_outputs,
     )
 
+    if args.labels is not None and (args.top is not None or args.targets is not None):
+        raise ValueError(
+            "--labels: expected no --top or --targets (the audit explains the "
+            "predicted and the true class), got both"
+        )
+    if args.boxes is not None and args.labels is None:
+        raise ValueError("--boxes: expected --labels too, got --boxes alone")
+    names = _names(args.names)
+    paths, labels, boxes = (
+        _labelled(args, names) if args.labels else (image_files(args.images), None, None)
+    )
     check_destinations(args.html, args.overlays, args.json)
     model = load_model(args.model)
     if args.names is None and model.outputs[0].shape[-1] == IMAGENET_CLASSES:
         print("tip: --names imagenet shows ImageNet class names", file=sys.stderr)
     results, failures = explain_files(
         model,
-        image_files(args.images),
+        paths,
         preprocess_mode=args.preprocess,
         top=args.top,
         targets=args.targets,
         method=args.method,
         layer=args.layer,
-        target_names=_names(args.names),
+        target_names=names,
         batch_size=args.batch_size,
         progress=not args.no_progress,
+        labels=labels,
     )
+    title = f"explainimg: {Path(args.model).name}"
     written = write_outputs(
         results,
         failures,
-        html=args.html,
+        html=None if labels else args.html,
         overlays=args.overlays,
         json_path=args.json,
-        title=f"explainimg: {Path(args.model).name}",
+        title=title,
         image_width=args.image_width,
         image_format=args.image_format,
     )
+    if labels and results:
+        from .audit_files import write_audit
+
+        audit, audit_written = write_audit(
+            results, paths, labels, boxes, html=args.html, title=f"{title} audit"
+        )
+        written += audit_written
     print_summary(results, failures, written)
+    if labels and results:
+        print(f"accuracy {audit.accuracy:.1%} ({len(audit.mistakes)} mistakes)")
     return 1 if failures else 0
 
 
