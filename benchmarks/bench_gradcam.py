@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,23 +28,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import numpy as np
 import tensorflow as tf
+from timing import BATCH_SIZES, seconds_per_call
 
 import explainimg as ei
 
-BATCH_SIZES = (1, 8, 32)
 MODELS = {"MobileNetV2": keras.applications.MobileNetV2, "ResNet50": keras.applications.ResNet50}
-
-
-def seconds_per_call(function: Callable[[], Any], min_reps: int, min_seconds: float) -> float:
-    """Median wall time of ``function`` after one warm-up call."""
-    function()
-    times: list[float] = []
-    started = time.perf_counter()
-    while len(times) < min_reps or time.perf_counter() - started < min_seconds:
-        begin = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - begin)
-    return statistics.median(times)
 
 
 def logits_twin(constructor: Callable[..., keras.Model], model: keras.Model) -> keras.Model:

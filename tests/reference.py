@@ -10,8 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import keras
 import numpy as np
+import pytest
 import tensorflow as tf
+
+requires_tensorflow = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="the reference is written with tf.GradientTape; tests/test_backends.py compares "
+    "the other backends with TensorFlow",
+)
 
 
 def reference_gradcam(

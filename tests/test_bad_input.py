@@ -23,6 +23,8 @@ from explainimg.formatters import image as format_image
 from explainimg.images import STANDARD_MODES
 from tests import builders
 
+pytestmark = pytest.mark.core
+
 
 @pytest.fixture(scope="module")
 def model() -> keras.Model:
@@ -678,3 +680,22 @@ def test_randomized_copy_needs_a_model_and_leaves_global_generators_alone(model)
     np.random.seed(7)
     ei.metrics.randomization_check(model, GOOD)
     assert (random.random(), np.random.random()) == (python_next, numpy_next)
+
+
+@pytest.mark.parametrize(
+    ("options", "where"), [({"layer": "conv"}, "layer 'conv'"), ({"method": "saliency"}, "")]
+)
+def test_a_score_cut_off_by_stop_gradient_is_reported_not_wrapped(options, where):
+    inputs = keras.Input((16, 16, 3))
+    conv = layers.Conv2D(2, 3, name="conv")(inputs)
+    cut = layers.Lambda(lambda t: keras.ops.stop_gradient(t))(conv)
+    model = keras.Model(inputs, layers.Dense(3, activation="softmax")(layers.Flatten()(cut)))
+    x = np.ones((16, 16, 3), np.float32)
+    if keras.backend.backend() == "jax":
+        # JAX differentiates through stop_gradient to zeros: the maps say so instead.
+        expl = ei.explain_prediction(model, x, **options)
+        assert expl.error.startswith("Every heatmap is all zero")
+        return
+    with pytest.raises(ei.ExplanationError) as caught:
+        ei.explain_prediction(model, x, **options)
+    assert str(caught.value) == (f"The model's output does not depend on {where or 'its input'}.")

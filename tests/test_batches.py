@@ -10,7 +10,9 @@ from PIL import Image
 
 import explainimg as ei
 from tests import builders
-from tests.reference import dense_logits, reference_gradcam
+from tests.reference import dense_logits, reference_gradcam, requires_tensorflow
+
+pytestmark = pytest.mark.core
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +28,7 @@ def _heatmaps(expls) -> np.ndarray:
     return np.stack([[t.heatmap for t in e.targets] for e in expls])
 
 
+@requires_tensorflow
 def test_batch_with_several_targets_equals_the_reference(model):
     base, rescale = model.get_layer("features"), model.get_layer("rescale")
     gap, probs = model.get_layer("gap"), model.get_layer("probs")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import explainimg as ei
 from explainimg.shapes import CLASS_NAMES, make_shapes
+
+pytestmark = pytest.mark.core
 
 HELD_OUT = 120
 TOLERANCE_PX = 2  # half a heatmap cell: the 16x16 map covers 64x64 pixels

@@ -16,6 +16,8 @@ from keras import layers
 import explainimg as ei
 from explainimg.engine.layers import find_layer
 
+pytestmark = pytest.mark.core
+
 APPLICATIONS = {
     "MobileNetV2": ("mobilenet_v2", "MobileNetV2", "out_relu"),
     "ResNet50": ("resnet", "ResNet50", "conv5_block3_out"),

@@ -12,6 +12,8 @@ from explainimg import metrics
 from explainimg.shapes import make_shapes
 from tests import builders
 
+pytestmark = pytest.mark.core
+
 
 def test_auc_equals_a_hand_computation():
     fractions = np.array([0.0, 0.25, 0.5, 1.0])

@@ -9,6 +9,8 @@ from PIL import Image
 import explainimg as ei
 from tests import builders
 
+pytestmark = pytest.mark.core
+
 BUILDERS = {
     "sequential": builders.sequential_dense_softmax,
     "functional": builders.functional_activation_softmax,

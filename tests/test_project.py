@@ -10,11 +10,14 @@ import weakref
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import explainimg as ei
 from explainimg.cli import main
 from explainimg.explainer import _PLANS
 from tests import builders
+
+pytestmark = pytest.mark.core
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,6 +9,8 @@ import pytest
 import explainimg as ei
 from tests import builders
 
+pytestmark = pytest.mark.core
+
 
 def _logits_twin(model: keras.Model) -> keras.Model:
     """The same Sequential model with its last Dense's activation removed (a reference)."""

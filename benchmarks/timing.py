@@ -1,0 +1,22 @@
+"""Timing helpers shared by the benchmark scripts (run them as ``python benchmarks/NAME.py``)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+BATCH_SIZES = (1, 8, 32)
+
+
+def seconds_per_call(function: Callable[[], Any], min_reps: int, min_seconds: float) -> float:
+    """Median wall time of ``function`` after one warm-up call."""
+    function()
+    times: list[float] = []
+    started = time.perf_counter()
+    while len(times) < min_reps or time.perf_counter() - started < min_seconds:
+        begin = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - begin)
+    return statistics.median(times)
