@@ -11,6 +11,7 @@ import explainimg as ei
 from explainimg import metrics
 from explainimg.shapes import make_shapes
 from tests import builders
+from tests.reference import trained_under_tensorflow
 
 pytestmark = pytest.mark.core
 
@@ -147,6 +148,7 @@ def test_spearman_and_ranks_match_hand_values():
     )
 
 
+@trained_under_tensorflow
 def test_randomization_check_gives_low_correlation_and_leaves_the_model_alone(shapes_model):
     data = make_shapes(8, seed=99)
     weights = builders.weights_of(shapes_model)

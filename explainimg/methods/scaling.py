@@ -16,7 +16,9 @@ from keras import ops
 def scale_by_max(maps: Any) -> Any:
     """Divide each (h, w) map of a (..., h, w) stack by its maximum; all-zero maps stay zero."""
     peak = ops.max(maps, axis=(-2, -1), keepdims=True)
-    return ops.divide_no_nan(maps, peak)
+    # XLA divides by multiplying with the reciprocal: set the peak itself to exactly 1.
+    at_peak = ops.logical_and(maps == peak, peak > 0)
+    return ops.where(at_peak, ops.ones_like(maps), ops.divide_no_nan(maps, peak))
 
 
 def upsample_bilinear(maps: Any, images: Any) -> Any:
