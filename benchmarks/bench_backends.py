@@ -8,8 +8,10 @@ Run once per backend; every ratio in a table is measured in one process::
 The floor is the model's forward pass compiled the backend's way (``tf.function`` on
 TensorFlow, ``jax.jit`` over ``model.stateless_call`` on JAX, eager under ``torch.no_grad`` on
 PyTorch). Rows: ``model.predict`` and explainimg Grad-CAM top-1 and top-5, seconds per image
-divided by the floor at the same batch size. Then the cold first call: a fresh model explained
-once (find the layer, trace, explain) against the same fresh model's first ``predict``.
+divided by the floor at the same batch size, each timed alternately with the floor (medians),
+so that load from elsewhere on the machine hits both alike. Then the cold first call: a fresh
+model explained once (find the layer, trace, explain) against the same fresh model's first
+``predict``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras
 import numpy as np
-from timing import BATCH_SIZES, seconds_per_call
+from timing import BATCH_SIZES, paired_ratio, seconds_per_call
 
 import explainimg as ei
 
@@ -86,15 +88,15 @@ def measure(name: str, min_reps: int, min_seconds: float) -> str:
     for size in BATCH_SIZES:
         batch = np.random.default_rng(size).uniform(-1, 1, (size, 224, 224, 3))
         batch = batch.astype(np.float32)
-        floor = seconds_per_call(lambda b=batch: forward(b), min_reps, min_seconds)
-        floors.append(floor / size)
+        floors.append(seconds_per_call(lambda b=batch: forward(b), min_reps, 0) / size)
         timings = {
             "`model.predict`": lambda b=batch, s=size: model.predict(b, verbose=0, batch_size=s),
             "Grad-CAM top-1": lambda b=batch: explainer.explain_batch(b),
             "top-5": lambda b=batch: explainer.explain_batch(b, top=5),
         }
         for row, function in timings.items():
-            rows[row].append(seconds_per_call(function, min_reps, min_seconds) / floor)
+            floor = lambda b=batch: forward(b)  # noqa: E731
+            rows[row].append(paired_ratio(floor, function, min_reps, min_seconds))
     header = " | ".join(f"batch {size}" for size in BATCH_SIZES)
     lines = [
         f"### {name} on {keras.backend.backend()} (layer `{explainer.layer}`)",

@@ -20,3 +20,21 @@ def seconds_per_call(function: Callable[[], Any], min_reps: int, min_seconds: fl
         function()
         times.append(time.perf_counter() - begin)
     return statistics.median(times)
+
+
+def paired_ratio(
+    floor: Callable[[], Any], function: Callable[[], Any], min_reps: int, min_seconds: float
+) -> float:
+    """Median time of ``function`` over median time of ``floor``, the two called alternately
+    (after one warm-up each) so that a change in the machine's load hits both alike."""
+    floor()
+    function()
+    floor_times: list[float] = []
+    times: list[float] = []
+    started = time.perf_counter()
+    while len(times) < min_reps or time.perf_counter() - started < min_seconds:
+        for target, record in ((floor, floor_times), (function, times)):
+            begin = time.perf_counter()
+            target()
+            record.append(time.perf_counter() - begin)
+    return statistics.median(times) / statistics.median(floor_times)
