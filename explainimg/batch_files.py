@@ -200,6 +200,12 @@ def check_destinations(html: str | None, overlays: str | None, json_path: str | 
         raise bad_argument("--overlays", "a folder", said(f"{overlays!r}, which is a file"))
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path: str | Path, write: Callable[[Path], None]) -> None:
     """Run ``write(temporary_path)`` then move the result to ``path``: a failure (a full disk)
     leaves no half-written file, and an older file there stays as it was."""
@@ -208,6 +214,8 @@ def write_atomically(path: str | Path, write: Callable[[Path], None]) -> None:
     os.close(handle)
     try:
         write(Path(temporary))
+        # mkstemp creates the file private (0600); give it the permissions open() would.
+        os.chmod(temporary, 0o666 & ~_current_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -217,6 +217,16 @@ def test_a_failed_write_leaves_no_half_file(folder, tmp_path, capsys, monkeypatc
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
 
 
+def test_written_files_get_the_usual_permissions(folder, tmp_path):
+    report, results = tmp_path / "report.html", tmp_path / "results.json"
+    old = os.umask(0o022)
+    try:
+        main(_explain(folder, "--html", str(report), "--json", str(results), "--no-progress"))
+    finally:
+        os.umask(old)
+    assert [oct(path.stat().st_mode & 0o777) for path in (report, results)] == ["0o644"] * 2
+
+
 def test_unknown_option_shows_the_subcommand_usage(folder, capsys):
     with pytest.raises(SystemExit) as caught:
         main(_explain(folder, "--colour", "red"))
