@@ -6,7 +6,7 @@ Run once per backend; every ratio in a table is measured in one process::
     KERAS_BACKEND=jax .venv/bin/python benchmarks/bench_backends.py
 
 The floor is the model's forward pass compiled the backend's way (``tf.function`` on
-TensorFlow, ``jax.jit`` over ``model.stateless_call`` on JAX, eager under ``torch.no_grad`` on
+TensorFlow, ``jax.jit`` over the model's variables on JAX, eager under ``torch.no_grad`` on
 PyTorch). Rows: ``model.predict`` and explainimg Grad-CAM top-1 and top-5, seconds per image
 divided by the floor at the same batch size, each timed alternately with the floor (medians),
 so that load from elsewhere on the machine hits both alike. Then the cold first call: a fresh
@@ -42,18 +42,11 @@ def compiled_forward(model: keras.Model) -> Callable[[np.ndarray], Any]:
         forward = tf.function(lambda x: model(x, training=False))
         return lambda x: forward(x).numpy()
     if backend == "jax":
-        import jax
+        # jax.jit over the model's variables, exactly as explainimg compiles its own functions.
+        from explainimg.engine.backend_jax import compile_function
 
-        @jax.jit
-        def forward(trainable: Any, non_trainable: Any, x: Any) -> Any:
-            return model.stateless_call(trainable, non_trainable, x, training=False)[0]
-
-        def call(x: np.ndarray) -> np.ndarray:
-            trainable = [v.value for v in model.trainable_variables]
-            non_trainable = [v.value for v in model.non_trainable_variables]
-            return np.asarray(forward(trainable, non_trainable, x))
-
-        return call
+        forward = compile_function(lambda x: model(x, training=False), model, [])
+        return lambda x: np.asarray(forward(x))
     import torch
 
     def eager(x: np.ndarray) -> np.ndarray:
