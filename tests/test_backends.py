@@ -41,7 +41,7 @@ MODELS = {
 }
 
 
-def _run_under(backend: str, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def _run_under(backend: str, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run(
         [sys.executable, *args],
