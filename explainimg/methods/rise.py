@@ -1,6 +1,7 @@
 """RISE (Petsiuk et al., 2018): the class probability averaged over random masks, per pixel.
 
-Each of ``masks`` masks is a grid of cells of ``cell_size`` pixels, each cell kept with
+Each of ``masks`` masks is a grid of cells of ``cell_size`` pixels (default 32: the paper's
+7 x 7 grid on 224 x 224 images), each cell kept with
 ``probability``, upsampled bilinearly (half-pixel centres) to one cell more than the image and
 shifted by a random offset below one cell, as in the paper. The map is
 sum_i p(image * M_i) M_i / (masks * probability), p the target's probability (the model's
@@ -72,7 +73,7 @@ class RISE(Method):
     """RISE: the class probability on randomly masked copies of the image, averaged per pixel
     over the masks that keep it, divided by the maximum.
 
-    >>> RISE(masks=500, cell_size=8).probability
+    >>> RISE(masks=500, cell_size=16).probability
     0.5
     """
 
@@ -83,7 +84,7 @@ class RISE(Method):
     passes: ClassVar[str] = "one forward per mask, shared by all targets"
 
     masks: int = attrs.field(default=1000, validator=integer_at_least("masks", 1))
-    cell_size: int = attrs.field(default=8, validator=integer_at_least("cell_size", 1))
+    cell_size: int = attrs.field(default=32, validator=integer_at_least("cell_size", 1))
     probability: float = attrs.field(default=0.5, validator=_check_probability)
     seed: int = attrs.field(default=0, validator=integer_at_least("seed", 0))
     batch_size: int = attrs.field(default=32, validator=integer_at_least("batch_size", 1))
