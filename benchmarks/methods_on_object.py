@@ -4,12 +4,14 @@ Trains the demo architecture on generated shapes (as the test suite does, seed 1
 held-out images for their true class with every method, and prints a markdown table for
 docs/methods.md::
 
-    .venv/bin/python benchmarks/methods_on_object.py
+    .venv/bin/python benchmarks/methods_on_object.py            # every method
+    .venv/bin/python benchmarks/methods_on_object.py occlusion rise  # only these
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -31,7 +33,7 @@ def main() -> None:
     targets = [[int(label)] for label in data.labels]
     print("| method | map | on-object share | seconds per image |")
     print("|---|---|---|---|")
-    for key in METHODS:
+    for key in sys.argv[1:] or METHODS:
         explainer = ei.Explainer(model, method=key)
         explainer.explain_batch(data.images[:2], targets=targets[:2])  # trace once
         started = time.perf_counter()

@@ -25,7 +25,12 @@ from tests.backend_worker import explain_cases
 ROOT = Path(__file__).resolve().parent.parent
 RUNNING = keras.backend.backend()
 OTHERS = [name for name in ("jax", "torch") if importlib.util.find_spec(name) is not None]
-CHEAP = {"smoothgrad": {"samples": 4}, "integrated_gradients": {"steps": 5}}
+CHEAP = {
+    "smoothgrad": {"samples": 4},
+    "integrated_gradients": {"steps": 5},
+    "occlusion": {"patch_size": 16, "stride": 16},
+    "rise": {"masks": 16, "batch_size": 8},
+}
 # Integrated Gradients sums input gradients at points along a path. A ReLU whose input lies
 # within float32 rounding of zero at one of them (3e-9 on "functional_skip" with 8 steps) has
 # a gradient decided by rounding, which differs between backends' convolution kernels. In

@@ -11,8 +11,10 @@ from PIL import Image
 import explainimg as ei
 from explainimg.methods import (
     METHODS,
+    RISE,
     IntegratedGradients,
     LayerCAM,
+    Occlusion,
     Saliency,
     ScoreCAM,
     SmoothGrad,
@@ -287,6 +289,9 @@ def test_model_unchanged_by_guided_and_masking_methods(method):
 
 
 ON_OBJECT_IMAGES = 50
+# RISE's 1000 default masks are 50,000 forward passes here; 500 keep the test short, and
+# 16-pixel cells suit these 64 x 64 images (tests/test_blackbox.py).
+ON_OBJECT_OPTIONS = {"rise": RISE(masks=500, cell_size=16)}
 
 
 @pytest.mark.parametrize(
@@ -296,7 +301,8 @@ ON_OBJECT_IMAGES = 50
 def test_every_method_puts_more_heat_on_the_object(shapes_model, key):
     data = make_shapes(ON_OBJECT_IMAGES, seed=8080)
     targets = [[int(label)] for label in data.labels]
-    expls = ei.Explainer(shapes_model, method=key).explain_batch(data.images, targets=targets)
+    method = ON_OBJECT_OPTIONS.get(key, key)
+    expls = ei.Explainer(shapes_model, method=method).explain_batch(data.images, targets=targets)
     wins = 0
     for expl, mask in zip(expls, data.masks, strict=True):
         heat = np.asarray(Image.fromarray(expl.targets[0].heatmap).resize((64, 64), Image.BILINEAR))
@@ -308,6 +314,8 @@ CHEAP = {
     "smoothgrad": SmoothGrad(samples=2),
     "integrated_gradients": IntegratedGradients(steps=2),
     "scorecam": ScoreCAM(max_channels=8, batch_size=16),
+    "occlusion": Occlusion(patch_size=32, stride=32),
+    "rise": RISE(masks=8),
 }
 
 

@@ -17,6 +17,8 @@ from .gradcam_plus_plus import GradCAMPlusPlus
 from .guided_gradcam import GuidedGradCAM
 from .integrated_gradients import IntegratedGradients
 from .layercam import LayerCAM
+from .occlusion import Occlusion
+from .rise import RISE
 from .saliency import Saliency
 from .scorecam import ScoreCAM
 from .smoothgrad import SmoothGrad
@@ -32,11 +34,14 @@ METHODS: dict[str, type[Method]] = {
         SmoothGrad,
         IntegratedGradients,
         GuidedGradCAM,
+        Occlusion,
+        RISE,
     )
 }
 
 __all__ = [
     "METHODS",
+    "RISE",
     "Context",
     "GradCAM",
     "GradCAMPlusPlus",
@@ -44,6 +49,7 @@ __all__ = [
     "IntegratedGradients",
     "LayerCAM",
     "Method",
+    "Occlusion",
     "Saliency",
     "ScoreCAM",
     "SmoothGrad",
