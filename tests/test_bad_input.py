@@ -183,8 +183,8 @@ CASES = {
         dict(method="magic"),
         ValueError,
         "method: expected one of 'gradcam', 'gradcam++', 'layercam', 'scorecam', 'saliency', "
-        "'smoothgrad', 'integrated_gradients', 'guided_gradcam' or a configured method, "
-        "got 'magic'",
+        "'smoothgrad', 'integrated_gradients', 'guided_gradcam', 'occlusion', 'rise' "
+        "or a configured method, got 'magic'",
     ),
 }
 
