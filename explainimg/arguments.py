@@ -126,6 +126,18 @@ def _read_path(path: str | Path, name: str) -> Image.Image:
         ) from None
 
 
+def shape_fits(shape: Sequence[int], expected: Shape) -> bool:
+    """True when ``shape`` has the rank of ``expected`` and its sizes where those are known
+    (the batch axis is not compared).
+
+    >>> shape_fits((2, 8, 8, 3), (None, 8, None, 3)), shape_fits((2, 8), (None, 8, 3))
+    (True, False)
+    """
+    return len(shape) == len(expected) and all(
+        want is None or want == got for want, got in zip(expected[1:], shape[1:], strict=True)
+    )
+
+
 def check_input_shape(input_shape: Shape) -> None:
     """An error unless the model takes a batch of images (batch, height, width, channels)."""
     if len(input_shape) != 4:

@@ -32,14 +32,20 @@ def explain_prediction(
     image: Any = None,
     target_names: Any = None,
     method: Any = "gradcam",
+    output: Any = None,
+    image_input: Any = None,
+    token_grid: Any = None,
+    preprocess: Any = None,
 ) -> Explanation:
     """Explain what the model saw in one image, for one or several classes.
 
-    - ``x``: one image, (H, W, C) or (1, H, W, C), as a NumPy array, tf.Tensor or PIL image,
-      already preprocessed for the model (a PIL image is converted and resized to the model's
-      input). It is never modified.
-    - ``targets``: class ids to explain, in that order; ``top=k``: the k highest-scoring
-      classes, best first; neither: the top class.
+    - ``x``: one image, (H, W, C) or (1, H, W, C), as a NumPy array, tf.Tensor or PIL image
+      (converted and resized to the model's input), preprocessed for the model unless
+      ``preprocess`` is given. It is never modified. A model with several inputs takes a
+      dict by input name or a list, as ``model.predict`` does.
+    - ``targets``: class ids to explain, in that order, or score functions
+      (:mod:`explainimg.targets`); ``top=k``: the k highest-scoring classes, best first;
+      neither: the top class.
     - ``layer``: None (found automatically, see :mod:`explainimg.engine.layers` for the rule),
       a layer name or ``"nested_model/layer"`` path, an index into ``model.layers``, or a Layer.
     - ``image``: the picture to show the heatmaps on (any size); default: made from ``x``.
@@ -47,6 +53,11 @@ def explain_prediction(
     - ``method``: ``"gradcam"`` (default), ``"gradcam++"``, ``"layercam"``, ``"scorecam"``,
       ``"saliency"``, ``"smoothgrad"``, ``"integrated_gradients"``, ``"guided_gradcam"``, or a
       configured instance from :mod:`explainimg.methods` (``SmoothGrad(samples=50)``).
+    - ``output``: which output to explain (name or index) when the model has several;
+      ``image_input``: which input is the explained image when several are 4-D.
+    - ``token_grid``: (h, w) patch grid of a transformer layer's tokens, when it cannot be
+      inferred; ``preprocess``: a function from the pictures in ``x`` to model inputs, or
+      ``"model"`` for a KerasHub model's own preprocessor (overlays show ``x`` as given).
 
     Scores are taken before the output softmax/sigmoid without changing the model (see
     :mod:`explainimg.engine.outputs` for single-unit sigmoid and regression outputs).
@@ -59,7 +70,15 @@ def explain_prediction(
     >>> [(t.target, t.target_name) for t in expl.targets]
     [(3, 'd'), (1, 'b')]
     """
-    explainer = Explainer(model, layer=layer, method=method)
+    explainer = Explainer(
+        model,
+        layer=layer,
+        method=method,
+        output=output,
+        image_input=image_input,
+        token_grid=token_grid,
+        preprocess=preprocess,
+    )
     return explainer.explain(x, targets=targets, top=top, image=image, target_names=target_names)
 
 
@@ -74,6 +93,10 @@ def explain_predictions(
     target_names: Any = None,
     method: Any = "gradcam",
     progress: bool = False,
+    output: Any = None,
+    image_input: Any = None,
+    token_grid: Any = None,
+    preprocess: Any = None,
 ) -> Iterator[Explanation]:
     """Explain many images, ``batch_size`` at a time; yields one Explanation per image, in order.
 
@@ -81,7 +104,8 @@ def explain_predictions(
     ``tf.data.Dataset`` of images or (images, labels) pairs, batched or not. Only one batch is
     in memory at a time; ``list(...)`` the result to keep them all. ``targets``: class ids for
     every image, or one list per image. ``progress=True`` shows a progress bar. An image for
-    which the model produces NaN/inf comes back with ``error`` set and no targets.
+    which the model produces NaN/inf comes back with ``error`` set and no targets. The other
+    options are those of :func:`explain_prediction`.
 
     >>> import keras, numpy as np
     >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3),
@@ -90,7 +114,15 @@ def explain_predictions(
     >>> len(expls), len(expls[0].targets)
     (5, 3)
     """
-    explainer = Explainer(model, layer=layer, method=method)
+    explainer = Explainer(
+        model,
+        layer=layer,
+        method=method,
+        output=output,
+        image_input=image_input,
+        token_grid=token_grid,
+        preprocess=preprocess,
+    )
     return explainer.explain_stream(
         xs,
         batch_size=batch_size,

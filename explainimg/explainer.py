@@ -34,14 +34,16 @@ from .arguments import (
     one_image,
 )
 from .batches import count_images, iter_chunks
+from .engine.anatomy import Anatomy, dissect
 from .engine.compiled import CompiledExplainer, RawResult
-from .engine.graph import LayerRef, check_model
-from .engine.layers import resolve_layer
-from .engine.outputs import OutputHead, analyze_output
+from .engine.outputs import OutputHead
 from .errors import ExplanationError, bad_argument, said
 from .explanation import Explanation, TargetExplanation
 from .images import array_to_image
 from .methods import Method, get_method
+from .model_inputs import InputLayout, check_rows
+from .preprocessing import checked_preprocess
+from .targets import score_functions, score_name
 
 Names = Sequence[str] | Mapping[int, str] | None
 
@@ -51,44 +53,58 @@ _SCORE_WORDING = {
     "binary": "class 1 is the sigmoid unit (score = logit), class 0 its complement (-logit)",
     "scores": "scores are the model's outputs (no softmax or sigmoid found, so no probabilities)",
     "regression": "the score is the model's single regression output",
+    "custom": "scores come from the given score functions",
 }
 
 
 @attrs.frozen(eq=False)
 class _Plan:
-    """Everything worked out once for a (model, layer, method); holds no strong model ref."""
+    """Everything worked out once for a (model, layer, method, ...); holds no strong model
+    reference."""
 
-    target: LayerRef | None
-    head: OutputHead
+    anatomy: Anatomy
     method: Method
     compiled: CompiledExplainer
 
+    @property
+    def head(self) -> OutputHead:
+        return self.anatomy.head
 
-_PLANS: weakref.WeakKeyDictionary[keras.Model, dict[tuple[Any, Method], _Plan]] = (
-    weakref.WeakKeyDictionary()
-)
+
+_PLANS: weakref.WeakKeyDictionary[keras.Model, dict[Any, _Plan]] = weakref.WeakKeyDictionary()
 
 
-def _plan_for(model: Any, layer: Any, method: Any) -> _Plan:
+def _key_of(value: Any) -> Any:
+    """A hashable stand-in for a user's choice (layers by identity)."""
+    if isinstance(value, keras.layers.Layer):
+        return ("instance", id(value))
+    if isinstance(value, list):
+        return ("list", tuple(_key_of(item) for item in value))
+    return (type(value).__name__, value)
+
+
+def _plan_for(
+    model: Any, layer: Any, method: Any, choices: Mapping[str, Any] | None = None
+) -> _Plan:
+    """The cached plan for these choices (``choices``: image_input, output, token_grid,
+    score_functions)."""
     chosen = get_method(method)
+    choices = dict(choices or {})
     per_model = _PLANS.get(model) if isinstance(model, keras.Model) else None
-    layer_key = ("instance", id(layer)) if isinstance(layer, keras.layers.Layer) else layer
-    key = ((type(layer).__name__, layer_key), chosen)
+    key = (_key_of(layer), chosen, tuple((name, _key_of(v)) for name, v in sorted(choices.items())))
     if per_model is not None and key in per_model:
         return per_model[key]
-    model = check_model(model)
-    head = analyze_output(model)
-    if chosen.needs_layer:
-        target = resolve_layer(model, layer)
-    elif layer is not None:
+    if not chosen.needs_layer and layer is not None:
         raise bad_argument(
             "layer",
             f"None for method {chosen.key!r}, which explains the input pixels",
             layer,
         )
-    else:
-        target = None
-    plan = _Plan(target, head, chosen, CompiledExplainer(model, target, head, chosen))
+    anatomy = dissect(model, layer=layer, needs_layer=chosen.needs_layer, **choices)
+    compiled = CompiledExplainer(
+        model, anatomy.target, anatomy.head, chosen, io=anatomy.io, grid=anatomy.grid
+    )
+    plan = _Plan(anatomy, chosen, compiled)
     _PLANS.setdefault(model, {})[key] = plan
     return plan
 
@@ -96,10 +112,18 @@ def _plan_for(model: Any, layer: Any, method: Any) -> _Plan:
 class Explainer:
     """Explains images for one model, layer and method, compiled once and reused.
 
-    - ``layer``: None (automatic), a name, a ``"nested/path"``, an index or a Layer.
+    - ``layer``: None (automatic), a name, a ``"nested/path"``, an attribute name of a
+      subclassed model, an index or a Layer.
     - ``method``: a key of :data:`explainimg.methods.METHODS` (``"gradcam"``, ``"saliency"``,
       ...) or a configured method such as ``SmoothGrad(samples=50)``.
     - ``target_names``: default class names for every call (a list or ``{id: name}`` dict).
+    - ``output``: the output to explain (a name or index) of a model with several outputs.
+    - ``image_input``: the input to explain (a name or index) of a model with several 4-D
+      inputs; a model's other inputs come with ``x`` and are held as given.
+    - ``token_grid``: (h, w) patch grid of a transformer layer's tokens, where it can't be
+      inferred (:mod:`explainimg.engine.tokens`).
+    - ``preprocess``: a function from raw pictures to model inputs, or ``"model"`` for a
+      KerasHub model's own preprocessor (:mod:`explainimg.preprocessing`).
 
     >>> import keras, numpy as np
     >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3),
@@ -116,12 +140,24 @@ class Explainer:
         model: keras.Model,
         *,
         layer: Any = None,
-        method: str = "gradcam",
+        method: Any = "gradcam",
         target_names: Any = None,
+        output: Any = None,
+        image_input: Any = None,
+        token_grid: Any = None,
+        preprocess: Any = None,
     ) -> None:
-        self._plan = _plan_for(model, layer, method)
+        self._layer = layer
+        self._method = method
+        self._choices = {"image_input": image_input, "output": output, "token_grid": token_grid}
+        self._plan = _plan_for(model, layer, method, self._choices)
         self.model = model
         check_input_shape(self._input_shape)
+        io = self._plan.anatomy.io
+        self._layout = InputLayout(
+            io.input_names, io.image_input, tuple(shape for shape, _ in io.extra_specs)
+        )
+        self._preprocess = checked_preprocess(preprocess, model)
         self.target_names = checked_target_names(target_names, self.n_classes)
 
     def __reduce__(self) -> Any:
@@ -139,7 +175,8 @@ class Explainer:
 
     @property
     def n_classes(self) -> int:
-        """Number of classes the model can be asked about (2 for a single sigmoid unit)."""
+        """Number of classes the model can be asked about (2 for a single sigmoid unit; 0
+        for outputs that hold no class scores, explained through score functions)."""
         return self._plan.head.n_classes
 
     @property
@@ -150,14 +187,18 @@ class Explainer:
     def confidences(self, xs: Any, *, batch_size: int = 32) -> np.ndarray:
         """(N, classes): the model's probabilities for images ``xs`` (a single sigmoid unit
         gives [1 - p, p]), or its raw scores when it has no softmax or sigmoid."""
-        rows = [
-            self._plan.compiled.confidences(
-                image_batch(chunk, self._input_shape, offset=start)[0], pad_to=batch_size
+        self._plan.head.require_classes()
+        images, extras = self._layout.split(xs, "xs")
+        rows = []
+        for start, chunk in iter_chunks(images, batch_size):
+            batch = self._model_batch(image_batch(chunk, self._input_shape, offset=start)[0])
+            chunk_extras = self._extra_rows(extras, start, batch.shape[0], "xs")
+            rows.append(
+                self._plan.compiled.confidences(batch, extras=chunk_extras, pad_to=batch_size)
             )
-            for start, chunk in iter_chunks(xs, batch_size)
-        ]
         if not rows:
             raise bad_argument("xs", "at least one image", said("no images"))
+        self._check_all_rows(extras, sum(row.shape[0] for row in rows), "xs")
         return np.concatenate(rows)
 
     def explain(
@@ -170,9 +211,11 @@ class Explainer:
         target_names: Any = None,
     ) -> Explanation:
         """One image; see :func:`explainimg.explain_prediction` for the arguments."""
-        batch, original = one_image(x, self._input_shape)
+        image_part, extras = self._layout.split(x, "x")
+        batch, original = one_image(image_part, self._input_shape)
+        check_rows(extras, self._layout.extra_names, 1, "x")
         display = checked_image(image)
-        (expl,) = self._explain(batch, [original], [display], targets, top, target_names)
+        (expl,) = self._explain(batch, extras, [original], [display], targets, top, target_names)
         if not expl.targets:
             raise ExplanationError(expl.error)
         return expl
@@ -186,15 +229,19 @@ class Explainer:
         images: Sequence[Any] | None = None,
         target_names: Any = None,
     ) -> list[Explanation]:
-        """Several images in one compiled call: an array (B, H, W, C), a tensor, or a list.
+        """Several images in one compiled call: an array (B, H, W, C), a tensor, or a list
+        (for a model with several inputs: a dict or list of them, one row per image).
 
-        ``targets``: class ids for every image (``[3, 5]``) or one list per image
-        (``[[3], [5]]``). ``images``: pictures to draw on, one per image. An image for which
-        the model produces NaN/inf comes back with ``error`` set and no targets.
+        ``targets``: class ids for every image (``[3, 5]``), one list per image
+        (``[[3], [5]]``) or score functions. ``images``: pictures to draw on, one per image.
+        An image for which the model produces NaN/inf comes back with ``error`` set and no
+        targets.
         """
-        batch, originals = image_batch(xs, self._input_shape)
+        image_part, extras = self._layout.split(xs, "xs")
+        batch, originals = image_batch(image_part, self._input_shape)
+        check_rows(extras, self._layout.extra_names, batch.shape[0], "xs")
         displays = self._displays(images, batch.shape[0])
-        return self._explain(batch, originals, displays, targets, top, target_names)
+        return self._explain(batch, extras, originals, displays, targets, top, target_names)
 
     def explain_stream(
         self,
@@ -209,24 +256,26 @@ class Explainer:
         """Explanations one by one, computed ``batch_size`` images at a time.
 
         ``xs``: an array or tensor (N, H, W, C), a list or iterable of images, or a
-        ``tf.data.Dataset`` of images or (images, labels), batched or not. Only one batch is
-        held at a time. ``targets`` as in :meth:`explain_batch` (one list per image: N lists).
+        ``tf.data.Dataset`` of images or (images, labels), batched or not (a model with
+        several inputs: a dict or list of arrays). Only one batch is held at a time.
+        ``targets`` as in :meth:`explain_batch` (one list per image: N lists).
         """
         self._check_choice(targets, top)
-        names = self._names(target_names)
-        chunks = iter_chunks(xs, batch_size)
-        total = count_images(xs)
+        images, extras = self._layout.split(xs, "xs")
+        chunks = iter_chunks(images, batch_size)
+        total = count_images(images)
         if total is not None and _is_per_image(targets):
             _check_list_count(targets, total)
-        return self._stream(chunks, total, targets, top, names, progress, batch_size)
+        return self._stream(chunks, extras, total, targets, top, target_names, progress, batch_size)
 
     def _stream(
         self,
         chunks: Iterator[tuple[int, Any]],
+        extras: list[np.ndarray],
         total: int | None,
         targets: Any,
         top: int | None,
-        names: Names,
+        target_names: Any,
         progress: bool,
         batch_size: int,
     ) -> Iterator[Explanation]:
@@ -234,6 +283,7 @@ class Explainer:
         done = 0
         for start, chunk in chunks:
             batch, originals = image_batch(chunk, self._input_shape, offset=start)
+            chunk_extras = self._extra_rows(extras, start, batch.shape[0], "xs")
             chunk_targets = targets
             if _is_per_image(targets):
                 if len(targets) < start + batch.shape[0]:
@@ -241,17 +291,41 @@ class Explainer:
                 chunk_targets = targets[start : start + batch.shape[0]]
             displays = [None] * batch.shape[0]
             yield from self._explain(
-                batch, originals, displays, chunk_targets, top, names, pad_to=batch_size
+                batch,
+                chunk_extras,
+                originals,
+                displays,
+                chunk_targets,
+                top,
+                target_names,
+                pad_to=batch_size,
             )
             done += batch.shape[0]
             if bar is not None:
                 bar.update(done)
+        self._check_all_rows(extras, done, "xs")
         if _is_per_image(targets):
             _check_list_count(targets, done)  # more lists than images: say so, don't drop them
 
+    def _extra_rows(
+        self, extras: list[np.ndarray], start: int, count: int, argument: str
+    ) -> list[np.ndarray]:
+        rows = [extra[start : start + count] for extra in extras]
+        check_rows(rows, self._layout.extra_names, count, argument)
+        return rows
+
+    def _check_all_rows(self, extras: list[np.ndarray], count: int, argument: str) -> None:
+        check_rows(extras, self._layout.extra_names, count, argument)
+
     @property
     def _input_shape(self) -> tuple[int | None, ...]:
-        return tuple(self.model.inputs[0].shape)
+        return tuple(self._plan.anatomy.io.image_spec[0])
+
+    def _model_batch(self, batch: np.ndarray) -> np.ndarray:
+        """What the model gets for ``batch``: the batch itself, or it preprocessed."""
+        if self._preprocess is None:
+            return batch
+        return self._preprocess(batch, self._input_shape)
 
     def _names(self, target_names: Any) -> Names:
         if target_names is None:
@@ -278,6 +352,7 @@ class Explainer:
     def _explain(
         self,
         batch: np.ndarray,
+        extras: list[np.ndarray],
         originals: list[Image.Image | None],
         displays: list[Image.Image | None],
         targets: Any,
@@ -286,16 +361,32 @@ class Explainer:
         pad_to: int | None = None,
     ) -> list[Explanation]:
         self._check_choice(targets, top)
-        names = self._names(target_names)
-        compiled = self._plan.compiled
-        if targets is not None:
-            matrix = self._target_matrix(targets, batch.shape[0])
-            result = compiled.run(batch, targets=matrix, pad_to=pad_to)
+        model_batch = self._model_batch(batch)
+        functions = score_functions(targets)
+        if functions is not None:
+            plan = _plan_for(
+                self.model,
+                self._layer,
+                self._method,
+                {**self._choices, "score_functions": functions},
+            )
+            names: Names = {k: score_name(function) for k, function in enumerate(functions)}
+            matrix = np.tile(np.arange(len(functions)), (batch.shape[0], 1))
+            result = plan.compiled.run(model_batch, extras=extras, targets=matrix, pad_to=pad_to)
         else:
-            k = 1 if top is None else checked_top(top, self.n_classes)
-            result = compiled.run(batch, top=k, pad_to=pad_to)
+            plan = self._plan
+            plan.head.require_classes()
+            names = self._names(target_names)
+            if targets is not None:
+                matrix = self._target_matrix(targets, batch.shape[0])
+                result = plan.compiled.run(
+                    model_batch, extras=extras, targets=matrix, pad_to=pad_to
+                )
+            else:
+                k = 1 if top is None else checked_top(top, self.n_classes)
+                result = plan.compiled.run(model_batch, extras=extras, top=k, pad_to=pad_to)
         return [
-            self._package(result, i, names, displays[i] or originals[i] or batch[i])
+            self._package(plan, result, i, names, displays[i] or originals[i] or batch[i])
             for i in range(batch.shape[0])
         ]
 
@@ -309,9 +400,13 @@ class Explainer:
         return np.array(rows)
 
     def _package(
-        self, result: RawResult, i: int, names: Names, picture: Image.Image | np.ndarray
+        self,
+        plan: _Plan,
+        result: RawResult,
+        i: int,
+        names: Names,
+        picture: Image.Image | np.ndarray,
     ) -> Explanation:
-        plan = self._plan
         image = picture if isinstance(picture, Image.Image) else array_to_image(picture)
         common = dict(
             estimator=self.model.name,

@@ -124,18 +124,20 @@ def calibrated(model: keras.Model, images: np.ndarray) -> keras.Model:
     """Set every BatchNormalization's moving statistics to those of its input on ``images``,
     so a ``weights=None`` network gives healthy (not vanishing) activations. Returns ``model``.
     """
-    from explainimg.engine.graph import GraphVisitor, run_graph
+    from explainimg.engine.interception import intercepted
+    from explainimg.engine.probe import all_layers
 
-    class _Calibrate(GraphVisitor):
-        def after_call(self, layer, args, outputs):
-            if not isinstance(layer, layers.BatchNormalization):
-                return outputs
-            inputs = keras.ops.convert_to_numpy(args[0])
-            layer.moving_mean.assign(inputs.mean(axis=(0, 1, 2)))
-            layer.moving_variance.assign(inputs.var(axis=(0, 1, 2)) + 1e-3)
-            return layer(args[0])
+    def calibrate(layer, args, kwargs, outputs):
+        inputs = keras.ops.convert_to_numpy(args[0])
+        layer.moving_mean.assign(inputs.mean(axis=(0, 1, 2)))
+        layer.moving_variance.assign(inputs.var(axis=(0, 1, 2)) + 1e-3)
+        return type(layer).call(layer, args[0], training=False)
 
-    run_graph(model, keras.ops.convert_to_tensor(images), _Calibrate())
+    norms = [
+        ref.layer for ref in all_layers(model) if isinstance(ref.layer, layers.BatchNormalization)
+    ]
+    with intercepted(dict.fromkeys(norms, calibrate)):
+        model(keras.ops.convert_to_tensor(images), training=False)
     return model
 
 

@@ -232,25 +232,12 @@ def _unbuilt():
     return keras.Sequential([layers.Conv2D(2, 3), layers.Flatten(), layers.Dense(2)], name="raw")
 
 
-def _subclassed():
-    class Custom(keras.Model):
-        def __init__(self):
-            super().__init__(name="custom")
-            self.conv = layers.Conv2D(2, 3)
-            self.flat = layers.Flatten()
-
-        def call(self, x):
-            return self.flat(self.conv(x))
-
-    custom = Custom()
-    custom(np.zeros((1, 32, 32, 3), "float32"))
-    return custom
-
-
 def _two_outputs():
     inputs = keras.Input((32, 32, 3))
     x = layers.Flatten()(layers.Conv2D(2, 3)(inputs))
-    return keras.Model(inputs, [layers.Dense(2)(x), layers.Dense(3)(x)])
+    return keras.Model(
+        inputs, [layers.Dense(2, name="first")(x), layers.Dense(3, name="second")(x)]
+    )
 
 
 BAD_MODELS = {
@@ -271,17 +258,11 @@ BAD_MODELS = {
         TypeError,
         "model: expected a keras.Model (Keras 3), got function",
     ),
-    "subclassed": (
-        _subclassed,
-        ValueError,
-        "model: expected a Sequential or Functional keras.Model whose layers can be walked, "
-        "got a subclassed model 'Custom' without a layer graph. Wrap its layers in "
-        "keras.Sequential or the functional API to explain it.",
-    ),
-    "two outputs": (
+    "two outputs without output=": (
         _two_outputs,
         ValueError,
-        "model: expected a model with one output, got a model with 2 outputs",
+        "output: expected the name or index of the output to explain, one of 'first', "
+        "'second', got None, and the model has 2 outputs",
     ),
 }
 

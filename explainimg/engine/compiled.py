@@ -38,9 +38,12 @@ from ..errors import ExplanationError
 from ..methods import Method
 from ..methods.scaling import scale_by_max
 from . import backend
-from .graph import GraphVisitor, LayerRef, is_graph_model, run_graph
+from .graph import LayerRef
 from .guided import is_relu
+from .interception import Hook, intercepted
+from .model_io import ModelIO, model_io
 from .outputs import OutputHead
+from .probe import all_layers
 from .recording import Recording, unchanged
 
 _LOGITS_TOLERANCE = {"float32": 1e-3, "float64": 1e-3}
@@ -59,55 +62,92 @@ class RawResult:
     finite: np.ndarray
 
 
-class _Capture(GraphVisitor):
-    """Passes the explained layer's output through ``at_layer`` (where the backend watches or
-    perturbs it), picks up the logits on the way and, for guided backpropagation, gates the
-    gradients of every ReLU."""
+class _Capture:
+    """Hooks for one model run: passes the explained layer's output through ``at_layer``
+    (where the backend watches or perturbs it), picks up the logits on the way and, for guided
+    backpropagation, gates the gradients of every ReLU."""
 
     def __init__(
         self,
         target: LayerRef | None,
         head: OutputHead,
         at_layer: Callable[[Any], Any] = unchanged,
-        guided: bool = False,
+        relus: Sequence[keras.layers.Layer] = (),
     ) -> None:
-        containers = target.containers if target is not None else ()
-        super().__init__(descend=[*containers, *head.final.containers])
         self._target = target.layer if target is not None else None
         self._head = head
         self._at_layer = at_layer
-        self._guided = guided
+        self._relus = relus
         self.activations: Any = None
         self.logits: Any = None
 
-    def descends_into(self, layer: keras.layers.Layer) -> bool:
-        # Guided backpropagation must reach the ReLUs inside nested models too.
-        return (self._guided and is_graph_model(layer)) or super().descends_into(layer)
+    def _gate(self, layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
+        return backend.current().positive_gradients_only(outputs)
 
-    def after_call(self, layer: Any, args: Sequence[Any], outputs: Any) -> Any:
-        if self._guided and is_relu(layer):
-            outputs = backend.current().positive_gradients_only(outputs)
-        if layer is self._target and self.activations is None:
+    def _capture(self, layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
+        if self.activations is None:
             outputs = self._at_layer(outputs)
             self.activations = outputs
-        if layer is self._head.final.layer and self._head.has_logits:
+        return outputs
+
+    def _logits(self, layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
+        if self.logits is None:
             self.logits = self._head.logits(args)
         return outputs
 
+    def hooks(self) -> dict[keras.layers.Layer, Hook]:
+        """Hooks by layer; several on one layer run in the order gate, capture, logits."""
+        chains: dict[keras.layers.Layer, list[Hook]] = {}
+        for layer in self._relus:
+            chains.setdefault(layer, []).append(self._gate)
+        if self._target is not None:
+            chains.setdefault(self._target, []).append(self._capture)
+        if self._head.has_logits:
+            chains.setdefault(self._head.final.layer, []).append(self._logits)
+        return {layer: _chained(chain) for layer, chain in chains.items()}
+
+
+def _chained(hooks: Sequence[Hook]) -> Hook:
+    if len(hooks) == 1:
+        return hooks[0]
+
+    def chain(layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
+        for hook in hooks:
+            outputs = hook(layer, args, kwargs, outputs)
+        return outputs
+
+    return chain
+
 
 class CompiledExplainer:
-    """Explains batches of images for one model, layer and method."""
+    """Explains batches of images for one model, layer and method.
+
+    ``io`` says which input is the image and which output is explained (default: the
+    model's only ones); ``grid`` turns a token layer's (B, T, D) output into a (B, h, w, D)
+    map (:mod:`explainimg.engine.tokens`).
+    """
 
     def __init__(
-        self, model: keras.Model, target: LayerRef | None, head: OutputHead, method: Method
+        self,
+        model: keras.Model,
+        target: LayerRef | None,
+        head: OutputHead,
+        method: Method,
+        *,
+        io: ModelIO | None = None,
+        grid: Callable[[Any], Any] | None = None,
     ) -> None:
         self._backend = backend.current()
         self._model = weakref.ref(model)
         self._target = target
         self._head = head
         self._method = method
-        input_spec = model.inputs[0]
-        self._image_spec = ((None, *input_spec.shape[1:]), input_spec.dtype)
+        self._io = io if io is not None else model_io(model)
+        self._grid = grid
+        shape, dtype = self._io.image_spec
+        self._image_spec = ((None, *shape[1:]), dtype)
+        self._extra_specs = [((None, *shape[1:]), dtype) for shape, dtype in self._io.extra_specs]
+        self._relus: list[keras.layers.Layer] | None = None
         self._functions: dict[Any, Callable[..., Any]] = {}
         self.trace_count = 0
 
@@ -129,24 +169,27 @@ class CompiledExplainer:
         self,
         images: np.ndarray,
         *,
+        extras: Sequence[np.ndarray] = (),
         targets: np.ndarray | None = None,
         top: int | None = None,
         pad_to: int | None = None,
     ) -> RawResult:
         """Explain ``images`` (B, H, W, C) for ``targets`` (B, K) class ids, or the ``top`` k.
 
+        ``extras``: the model's other inputs, one batch of B rows each, in input order.
         ``pad_to``: on backends that trace per batch size (JAX), a smaller batch is padded to
         this size so that the last batch of a stream reuses the stream's trace.
         """
         count = images.shape[0]
         images = self._padded(images, pad_to)
+        extras = [self._padded(extra, pad_to) for extra in extras]
         if targets is not None:
             targets = self._padded(np.asarray(targets, dtype=np.int32), pad_to)
             function = self._function("targets", targets.shape[1])
-            outputs = function(images, targets)
+            outputs = function(images, targets, *extras)
         else:
             function = self._function("top", top or 1)
-            outputs = function(images)
+            outputs = function(images, *extras)
         maps, chosen, scores, probas, finite, mismatch = (
             ops.convert_to_numpy(value)[:count] if value.ndim else ops.convert_to_numpy(value)
             for value in outputs
@@ -158,7 +201,7 @@ class CompiledExplainer:
             maps=maps,
             targets=chosen.astype(np.int64),
             scores=scores,
-            probas=probas if self._head.has_logits else None,
+            probas=probas if self._head.has_probabilities else None,
             finite=finite,
         )
 
@@ -168,19 +211,24 @@ class CompiledExplainer:
             return array
         return np.concatenate([array, np.repeat(array[-1:], missing, axis=0)])
 
-    def confidences(self, images: np.ndarray, *, pad_to: int | None = None) -> np.ndarray:
+    def confidences(
+        self, images: np.ndarray, *, extras: Sequence[np.ndarray] = (), pad_to: int | None = None
+    ) -> np.ndarray:
         """(N, classes) probabilities of ``images`` (the model's softmax/sigmoid output; for
         a single sigmoid unit [1 - p, p]), or the raw scores when the model gives none."""
         if "confidences" not in self._functions:
 
-            def confidences(batch: Any) -> Any:
-                scores, probas = self.scores(ops.cast(batch, "float32"))
+            def confidences(batch: Any, *extra_inputs: Any) -> Any:
+                scores, probas = self.scores(ops.cast(batch, "float32"), extra_inputs)
                 return scores if probas is None else probas
 
             self._functions["confidences"] = self._backend.compile_function(
-                self._backend.forward_only(confidences), self._live_model(), [self._image_spec]
+                self._backend.forward_only(confidences),
+                self._live_model(),
+                [self._image_spec, *self._extra_specs],
             )
-        values = self._functions["confidences"](self._padded(images, pad_to))
+        padded = [self._padded(extra, pad_to) for extra in extras]
+        values = self._functions["confidences"](self._padded(images, pad_to), *padded)
         return ops.convert_to_numpy(values)[: images.shape[0]]
 
     def _check_logits(self, mismatch: float) -> None:
@@ -202,26 +250,29 @@ class CompiledExplainer:
         model = self._live_model()
         if mode == "top":
 
-            def explain_top(images: Any) -> tuple[Any, ...]:
-                return self._explain(images, None, count)
+            def explain_top(images: Any, *extras: Any) -> tuple[Any, ...]:
+                return self._explain(images, None, count, extras)
 
-            return self._backend.compile_function(explain_top, model, [self._image_spec])
+            specs = [self._image_spec, *self._extra_specs]
+            return self._backend.compile_function(explain_top, model, specs)
 
-        def explain_targets(images: Any, targets: Any) -> tuple[Any, ...]:
-            return self._explain(images, targets, count)
+        def explain_targets(images: Any, targets: Any, *extras: Any) -> tuple[Any, ...]:
+            return self._explain(images, targets, count, extras)
 
-        specs = [self._image_spec, ((None, count), "int32")]
+        specs = [self._image_spec, ((None, count), "int32"), *self._extra_specs]
         return self._backend.compile_function(explain_targets, model, specs)
 
-    def _explain(self, images: Any, targets: Any | None, count: int) -> tuple[Any, ...]:
+    def _explain(
+        self, images: Any, targets: Any | None, count: int, extras: Sequence[Any]
+    ) -> tuple[Any, ...]:
         self.trace_count += 1
         images = ops.cast(images, "float32")
-        recording = self._backend.record(self._forward(), images, self._layer_spec())
+        recording = self._backend.record(self._forward(extras), images, self._layer_spec())
         scores = recording.scores
         if targets is None:
             targets = ops.top_k(scores, k=count)[1]
         targets = ops.cast(targets, "int32")
-        context = _Context(self, images, targets, recording)
+        context = _Context(self, images, targets, recording, extras)
         maps = scale_by_max(
             ops.stack([self._method.target_map(context, k) for k in range(count)], 1)
         )
@@ -240,14 +291,28 @@ class CompiledExplainer:
         )
         return maps, targets, chosen_scores, chosen_probas, finite, mismatch
 
-    def _forward(self, guided: bool = False, with_layer: bool = True) -> Callable[..., Any]:
+    def _relu_layers(self) -> list[keras.layers.Layer]:
+        if self._relus is None:
+            layers = all_layers(self._live_model())
+            self._relus = [ref.layer for ref in layers if is_relu(ref.layer)]
+        return self._relus
+
+    def _run(self, images: Any, extras: Sequence[Any], capture: _Capture) -> Any:
+        """The explained output of one model run with ``capture``'s hooks in place."""
+        with intercepted(capture.hooks()):
+            outputs = self._live_model()(self._io.assemble(images, extras), training=False)
+        return self._io.pick(outputs)
+
+    def _forward(
+        self, extras: Sequence[Any], guided: bool = False, with_layer: bool = True
+    ) -> Callable[..., Any]:
         """The model run as the backend differentiates it: images -> (scores, aux)."""
-        model = self._live_model()
         target = self._target if with_layer else None
+        relus = self._relu_layers() if guided else ()
 
         def forward(images: Any, at_layer: Callable[[Any], Any]) -> tuple[Any, dict[str, Any]]:
-            capture = _Capture(target, self._head, at_layer, guided=guided)
-            outputs = run_graph(model, images, capture)
+            capture = _Capture(target, self._head, at_layer, relus)
+            outputs = self._run(images, extras, capture)
             if target is not None and capture.activations is None:
                 raise ExplanationError(f"Layer {target.path!r} did not run in the model.")
             scores, probas = self._head.class_scores(capture.logits, outputs)
@@ -264,22 +329,32 @@ class CompiledExplainer:
     def _layer_spec(self) -> tuple[tuple, str] | None:
         if self._target is None:
             return None
-        output = self._target.layer.output
+        output = getattr(self._target.layer, "output", None) if self._target.in_graph else None
+        if output is None or isinstance(output, (list, tuple, dict)):
+            return (None, None), "float32"  # found by an abstract run where needed
         return tuple(output.shape), output.dtype
 
-    def scores(self, images: Any, *, guided: bool = False) -> tuple[Any, Any | None]:
+    def scores(
+        self, images: Any, extras: Sequence[Any], *, guided: bool = False
+    ) -> tuple[Any, Any | None]:
         """(scores, probas) per class for any batch of images (a plain forward pass)."""
-        capture = _Capture(None, self._head, guided=guided)
-        outputs = run_graph(self._live_model(), images, capture)
+        relus = self._relu_layers() if guided else ()
+        capture = _Capture(None, self._head, relus=relus)
+        outputs = self._run(images, extras, capture)
         return self._head.class_scores(capture.logits, outputs)
 
     def sequential_map(self, function: Callable[[Any], Any], elements: Any) -> Any:
         """``function`` over the first axis of ``elements``, one step at a time."""
         return self._backend.sequential_map(function, elements)
 
-    def input_recording(self, images: Any, guided: bool) -> Recording:
+    def input_recording(self, images: Any, extras: Sequence[Any], guided: bool) -> Recording:
         """A fresh forward pass on ``images`` recorded for input gradients."""
-        return self._backend.record(self._forward(guided, with_layer=False), images, None)
+        return self._backend.record(self._forward(extras, guided, with_layer=False), images, None)
+
+    def to_grid(self, values: Any) -> Any:
+        """The explained layer's output (or its gradient) as a (B, h, w, c) map."""
+        values = ops.cast(values, "float32")
+        return values if self._grid is None else self._grid(values)
 
 
 class _Context:
@@ -291,14 +366,16 @@ class _Context:
         images: Any,
         targets: Any,
         recording: Recording,
+        extras: Sequence[Any],
     ) -> None:
         activations = recording.aux["activations"]
         self.images = images
         self.targets = targets
-        self.activations = None if activations is None else ops.cast(activations, "float32")
+        self.activations = None if activations is None else explainer.to_grid(activations)
         self.memo: dict[str, Any] = {}
         self._explainer = explainer
         self._recording = recording
+        self._extras = extras
 
     def _selector(self, target_ids: Any) -> Any:
         return ops.one_hot(target_ids, self._explainer.n_classes, dtype="float32")
@@ -309,19 +386,22 @@ class _Context:
             raise ExplanationError(
                 f"The model's output does not depend on layer {self._explainer.layer_path!r}."
             )
-        return ops.cast(gradients, "float32")
+        return self._explainer.to_grid(gradients)
 
     def input_gradients(self, images: Any, target_ids: Any, guided: bool = False) -> Any:
         recording = self._recording
         if images is not self.images or guided:
-            recording = self._explainer.input_recording(images, guided)
+            recording = self._explainer.input_recording(images, self._extras, guided)
         gradients = recording.gradient(self._selector(target_ids), "input")
         if gradients is None:
             raise ExplanationError("The model's output does not depend on its input.")
         return ops.cast(gradients, "float32")
 
-    def class_confidences(self, images: Any) -> Any:
-        scores, probas = self._explainer.scores(images)
+    def class_confidences(self, images: Any, sources: Any = None) -> Any:
+        extras = self._extras
+        if sources is not None:
+            extras = [ops.take(extra, sources, axis=0) for extra in extras]
+        scores, probas = self._explainer.scores(images, extras)
         return probas if probas is not None else ops.softmax(scores, axis=-1)
 
     def map(self, function: Callable[[Any], Any], elements: Any) -> Any:

@@ -1,10 +1,9 @@
-"""Walking and running a Keras 3 model's graph, nested models included, without changing it.
+"""Walking a Keras 3 model's functional graph, nested models included, without running it.
 
-Keras 3 cannot build ``Model(outer.inputs, inner_layer.output)`` for a layer inside a nested
-model, nor a model whose input is an intermediate tensor. So instead of building sub-models,
-:func:`run_graph` executes the model node by node, exactly as ``Functional.call`` does, and
-lets a :class:`GraphVisitor` see (and watch) any layer's output on the way. Calling layers on
-real tensors adds no nodes to them, so the user's model is left as it was.
+The layers are listed in running order with the nested models that hold them, so that a
+layer can be found by name or path and the default layer chosen from static output shapes.
+Running the model while seeing a layer's output is :mod:`explainimg.engine.interception`'s
+job.
 
 >>> import keras
 >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, name="conv"),
@@ -16,7 +15,7 @@ real tensors adds no nodes to them, so the user's model is left as it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -27,10 +26,13 @@ from ..errors import bad_argument, bad_type, said
 
 @attrs.frozen(eq=False)
 class LayerRef:
-    """A layer of a model, with the nested models that lead to it (outermost first)."""
+    """A layer of a model, with the nested models or layers that hold it (outermost first)."""
 
     layer: keras.layers.Layer
-    containers: tuple[keras.Model, ...] = ()
+    containers: tuple[keras.layers.Layer, ...] = ()
+    in_graph: bool = True
+    """False for layers a functional graph does not show (inside custom layers or
+    subclassed models): their ``output`` attribute says nothing about this model."""
 
     @property
     def path(self) -> str:
@@ -39,7 +41,10 @@ class LayerRef:
 
     @property
     def output_shape(self) -> tuple[int | None, ...] | None:
-        """Static output shape of the layer (first call), or None when it has several outputs."""
+        """Static output shape of the layer (first call), or None when it has several outputs
+        or is not a node of a functional graph."""
+        if not self.in_graph:
+            return None
         try:
             output = self.layer.output
         except (AttributeError, ValueError):
@@ -57,32 +62,16 @@ def is_graph_model(layer: Any) -> bool:
 
 
 def check_model(model: Any) -> keras.Model:
-    """Raise a clear error unless ``model`` is a built Sequential/Functional single-output model."""
+    """Raise a clear error unless ``model`` is a built Keras 3 model."""
     if not isinstance(model, keras.Model):
         raise bad_type("model", "a keras.Model (Keras 3)", model)
-    if not is_graph_model(model):
-        raise bad_argument(
-            "model",
-            "a Sequential or Functional keras.Model whose layers can be walked",
-            said(f"a subclassed model {type(model).__name__!r} without a layer graph"),
-            hint="Wrap its layers in keras.Sequential or the functional API to explain it.",
-        )
-    if not model.built or not _has_inputs(model):
+    built = model.built and (not is_graph_model(model) or _has_inputs(model))
+    if not built:
         raise bad_argument(
             "model",
             "a built model",
             said(f"{type(model).__name__} {model.name!r}, which has never been built or called"),
             hint="Give it a keras.Input(...) first layer, or call it once on a batch of images.",
-        )
-    if len(model.inputs) != 1:
-        raise bad_argument(
-            "model",
-            "a model with one image input",
-            said(f"a model with {len(model.inputs)} inputs"),
-        )
-    if len(model.outputs) != 1:
-        raise bad_argument(
-            "model", "a model with one output", said(f"a model with {len(model.outputs)} outputs")
         )
     return model
 
@@ -104,74 +93,35 @@ def iter_layers(model: keras.Model, containers: tuple[keras.Model, ...] = ()) ->
         yield LayerRef(layer, containers)
 
 
-def output_layer(model: keras.Model) -> LayerRef:
-    """The layer that produces the model's output, looking inside nested models."""
+def output_layer(model: keras.Model, index: int = 0) -> LayerRef:
+    """The layer that produces the model's output ``index`` (flattened), looking inside
+    nested models."""
     containers: tuple[keras.Model, ...] = ()
     current = model
     while True:
         if isinstance(current, keras.Sequential):
             layer = current.layers[-1]
         else:
-            layer = current.outputs[0]._keras_history.operation
+            layer = current.outputs[index]._keras_history.operation
+            index = current.outputs[index]._keras_history.tensor_index
         if not is_graph_model(layer):
             return LayerRef(layer, containers)
         containers = (*containers, layer)
         current = layer
 
 
-class GraphVisitor:
-    """Hooks for :func:`run_graph`. Subclasses override :meth:`after_call`.
-
-    ``descend`` holds the nested models to run layer by layer instead of calling them whole
-    (those that contain a layer the visitor wants to see).
-    """
-
-    def __init__(self, descend: Sequence[keras.Model] = ()) -> None:
-        self._descend = {id(model) for model in descend}
-
-    def descends_into(self, layer: keras.layers.Layer) -> bool:
-        return id(layer) in self._descend
-
-    def after_call(self, layer: Any, args: Sequence[Any], outputs: Any) -> Any:
-        """Called with every layer's inputs and outputs; returns the outputs to pass on."""
-        return outputs
-
-
-def run_graph(model: keras.Model, inputs: Any, visitor: GraphVisitor) -> Any:
-    """Run ``model`` on real tensors layer by layer, showing each call to ``visitor``."""
+def layers_using_input(model: keras.Model, source: Any) -> set[int]:
+    """Ids of the model's top-level layers whose outputs depend on input tensor ``source``
+    (for a model with several inputs: the layers of the explained image's branch)."""
     if isinstance(model, keras.Sequential):
-        outputs = inputs
-        for layer in model.layers:
-            if not isinstance(layer, keras.layers.InputLayer):
-                outputs = _call(layer, (outputs,), {}, visitor)
-        return outputs
-    return _run_functional(model, inputs, visitor)
-
-
-def _run_functional(model: keras.Model, inputs: Any, visitor: GraphVisitor) -> Any:
-    # Mirrors keras.src.ops.function.Function._run_through_graph (Keras 3.x).
-    tensors = {
-        id(ref): value for ref, value in zip(model.inputs, keras.tree.flatten(inputs), strict=False)
-    }
-    nodes_by_depth = model._nodes_by_depth
-    for depth in sorted(nodes_by_depth, reverse=True):
-        for node in nodes_by_depth[depth]:
+        return {id(layer) for layer in model.layers}
+    marked = {id(source)}
+    users: set[int] = set()
+    for depth in sorted(model._nodes_by_depth, reverse=True):
+        for node in model._nodes_by_depth[depth]:
             if node.operation is None or node.is_input:
                 continue
-            if any(id(ref) not in tensors for ref in node.input_tensors):
-                continue
-            args, kwargs = node.arguments.fill_in(tensors)
-            outputs = _call(node.operation, args, kwargs, visitor)
-            for ref, value in zip(node.outputs, keras.tree.flatten(outputs), strict=False):
-                tensors[id(ref)] = value
-    results = [tensors[id(ref)] for ref in model.outputs]
-    return results[0] if len(results) == 1 else results
-
-
-def _call(layer: Any, args: Sequence[Any], kwargs: dict[str, Any], visitor: GraphVisitor) -> Any:
-    if visitor.descends_into(layer):
-        inner_inputs = args[0] if len(args) == 1 else list(args)
-        outputs = run_graph(layer, inner_inputs, visitor)
-    else:
-        outputs = layer(*args, **kwargs)
-    return visitor.after_call(layer, args, outputs)
+            if any(id(tensor) in marked for tensor in node.input_tensors):
+                marked.update(id(tensor) for tensor in node.outputs)
+                users.add(id(node.operation))
+    return users

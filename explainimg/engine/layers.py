@@ -12,6 +12,16 @@ normalisation and activation:
 - MobileNetV2 -> ``out_relu`` (not the raw ``Conv_1``), ResNet50 -> ``conv5_block3_out``,
 - MobileNetV3 -> the activation after ``Conv_1``, never its 1x1 maps after global pooling.
 
+Transformers: when the last such layer is a token sequence (batch, tokens, dim) whose tokens
+form the image's patch grid (:mod:`explainimg.engine.tokens`), the model is explained at
+its tokens. Without a class token (patch tokens pooled by averaging: Swin, MiT) that is the
+last token sequence, after the final normalisation. With a class token (ViT, DeiT) the head
+reads only that token, and the patch tokens of the last block's output never reach it (their
+gradients are exactly zero), so the map is taken where the patch tokens last flow into the
+class token: the input of the last attention layer (the last block's first normalisation).
+Blocks inside custom layers and subclassed models are found by one probe run
+(:mod:`explainimg.engine.probe`).
+
 >>> import keras
 >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, name="conv"),
 ...                           keras.layers.ReLU(name="relu"), keras.layers.MaxPooling2D(),
@@ -23,12 +33,16 @@ normalisation and activation:
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any
 
+import attrs
 import keras
 
 from ..errors import bad_argument, bad_type, said
 from .graph import LayerRef, is_graph_model, iter_layers
+from .probe import ProbeRun, all_layers
+from .tokens import infer_grid
 
 _CONVOLUTIONS = (
     keras.layers.Conv2D,
@@ -72,22 +86,117 @@ def feature_map_layers(model: keras.Model) -> list[LayerRef]:
     return [ref for ref in iter_layers(model) if is_feature_map(ref.output_shape)]
 
 
-def find_layer(model: keras.Model) -> LayerRef:
-    """The layer Grad-CAM should use by default (see the module docstring for the rule)."""
-    refs = list(iter_layers(model))
-    first_conv = next(
-        (i for i, ref in enumerate(refs) if isinstance(ref.layer, _CONVOLUTIONS)), None
+@attrs.frozen(eq=False)
+class Entry:
+    """A layer in running order with its output shape, and (from a probe run) the position of
+    the entry whose output was its first input."""
+
+    ref: LayerRef
+    shape: tuple[int | None, ...] | None
+    input_from: int | None = None
+
+
+def static_entries(model: keras.Model) -> list[Entry]:
+    """The layers of a functional or Sequential model's graph, without running it."""
+    return [Entry(ref, ref.output_shape) for ref in iter_layers(model)]
+
+
+def probe_entries(run: ProbeRun) -> list[Entry]:
+    """Every layer call of a probe run, sublayers of custom layers included."""
+    return [Entry(call.ref, call.output_shape, call.input_from) for call in run.calls]
+
+
+def _is_attention(layer: keras.layers.Layer) -> bool:
+    return isinstance(layer, keras.layers.MultiHeadAttention) or (
+        "attention" in type(layer).__name__.lower()
     )
+
+
+def is_token_sequence(
+    shape: tuple[int | None, ...] | None, image_size: tuple[int | None, int | None]
+) -> bool:
+    """A (batch, tokens, dim) output whose tokens form a patch grid of the image."""
+    return (
+        shape is not None
+        and len(shape) == 3
+        and shape[1] is not None
+        and infer_grid(int(shape[1]), image_size) is not None
+    )
+
+
+def _explainable_tokens(entry: Entry, image_size: tuple[int | None, int | None]) -> bool:
+    layer = entry.ref.layer
+    return (
+        is_token_sequence(entry.shape, image_size)
+        and not isinstance(layer, _PASS_THROUGH)
+        and not is_graph_model(layer)
+    )
+
+
+def _last(entries: list[Entry], start: int, test: Callable[[Entry], bool]) -> int | None:
+    return next((i for i in range(len(entries) - 1, start - 1, -1) if test(entries[i])), None)
+
+
+def choose_entry(entries: list[Entry], image_size: tuple[int | None, int | None]) -> int | None:
+    """Position of the layer to explain by default (the rule in the module docstring)."""
+    first_conv = next(
+        (i for i, entry in enumerate(entries) if isinstance(entry.ref.layer, _CONVOLUTIONS)), None
+    )
+    last_map = None
     if first_conv is not None:
-        for ref in reversed(refs[first_conv:]):
-            shape = ref.output_shape
-            if (
-                is_feature_map(shape)
-                and is_spatial(shape)
-                and not isinstance(ref.layer, _PASS_THROUGH)
-                and not is_graph_model(ref.layer)
-            ):
-                return ref
+        last_map = _last(
+            entries,
+            first_conv,
+            lambda entry: (
+                is_feature_map(entry.shape)
+                and is_spatial(entry.shape)
+                and not isinstance(entry.ref.layer, _PASS_THROUGH)
+                and not is_graph_model(entry.ref.layer)
+            ),
+        )
+    last_tokens = _last(entries, 0, lambda entry: _explainable_tokens(entry, image_size))
+    if last_tokens is None or (last_map is not None and last_map > last_tokens):
+        return last_map
+    grid = infer_grid(int(entries[last_tokens].shape[1]), image_size)
+    if grid is None or grid.skip == 0:
+        return last_tokens
+    # With a class token, the patch tokens after the last attention no longer reach the
+    # head (their gradients are exactly zero): explain what goes into that attention.
+    attention = _last(entries[: last_tokens + 1], 0, lambda entry: _is_attention(entry.ref.layer))
+    source = None if attention is None else entries[attention].input_from
+    if source is not None and _explainable_tokens(entries[source], image_size):
+        return source
+    return last_tokens
+
+
+def find_layer(
+    model: keras.Model,
+    image_size: tuple[int | None, int | None] | None = None,
+    probe_run: Callable[[], ProbeRun] | None = None,
+    uses_image: Callable[[LayerRef], bool] | None = None,
+) -> LayerRef:
+    """The layer Grad-CAM should use by default (see the module docstring for the rule).
+
+    ``probe_run`` gives a probe run of the model (:mod:`explainimg.engine.probe`), needed for
+    subclassed models and for transformers whose blocks sit inside custom layers.
+    ``uses_image`` keeps only the layers of the explained image's branch (several inputs)."""
+    if image_size is None:
+        shape = model.inputs[0].shape
+        image_size = (shape[1], shape[2])
+
+    def usable(entries: list[Entry]) -> list[Entry]:
+        return entries if uses_image is None else [e for e in entries if uses_image(e.ref)]
+
+    if is_graph_model(model):
+        entries = usable(static_entries(model))
+        chosen = choose_entry(entries, image_size)
+        if chosen is not None and not is_token_sequence(entries[chosen].shape, image_size):
+            return entries[chosen].ref
+    if probe_run is not None:
+        entries = usable(probe_entries(probe_run()))
+        chosen = choose_entry(entries, image_size)
+        if chosen is not None:
+            return entries[chosen].ref
     raise bad_argument(
         "model",
         "a model with a convolutional 4-D feature map larger than 1x1 to explain",
@@ -96,10 +205,18 @@ def find_layer(model: keras.Model) -> LayerRef:
     )
 
 
-def resolve_layer(model: keras.Model, layer: Any) -> LayerRef:
-    """The layer named by ``layer``: None (automatic), a name or path, an index, or a Layer."""
+def resolve_layer(
+    model: keras.Model,
+    layer: Any,
+    image_size: tuple[int | None, int | None] | None = None,
+    probe_run: Callable[[], ProbeRun] | None = None,
+    uses_image: Callable[[LayerRef], bool] | None = None,
+) -> tuple[LayerRef, tuple[int | None, ...] | None]:
+    """The layer named by ``layer`` (None: automatic; a name, ``"nested/path"``, attribute
+    name, index or Layer) and its output shape, checked to be a 4-D map or a token sequence."""
     if layer is None:
-        return find_layer(model)
+        ref = find_layer(model, image_size, probe_run, uses_image)
+        return ref, _output_shape(ref, probe_run)
     if isinstance(layer, bool):
         raise bad_type("layer", "None, a layer name, an index or a keras Layer", layer)
     if isinstance(layer, int):
@@ -114,26 +231,47 @@ def resolve_layer(model: keras.Model, layer: Any) -> LayerRef:
         raise bad_argument(
             "layer", "a layer that computes something", said(f"the input layer {ref.path!r}")
         )
-    shape = ref.output_shape
-    if not is_feature_map(shape):
+    shape = _output_shape(ref, probe_run)
+    if not is_feature_map(shape) and not (shape is not None and len(shape) == 3):
         raise bad_argument(
             "layer",
             "a layer whose output is a 4-D (batch, height, width, channels) feature map",
             said(f"{ref.path!r} with output shape {shape}"),
             hint=_candidates_hint(model),
         )
-    return ref
+    return ref, shape
+
+
+def _output_shape(
+    ref: LayerRef, probe_run: Callable[[], ProbeRun] | None
+) -> tuple[int | None, ...] | None:
+    if ref.in_graph or probe_run is None:
+        return ref.output_shape
+    for call in probe_run().calls:
+        if call.ref.layer is ref.layer:
+            return None if call.output_shape is None else (None, *call.output_shape[1:])
+    raise bad_argument(
+        "layer", "a layer that runs when the model is called", said(f"{ref.path!r}, which did not")
+    )
+
+
+def _all_refs(model: keras.Model) -> list[LayerRef]:
+    """Graph layers first (their paths are the familiar ones), then hidden sublayers."""
+    refs = list(iter_layers(model)) if is_graph_model(model) else []
+    known = {id(ref.layer) for ref in refs}
+    return refs + [ref for ref in all_layers(model) if id(ref.layer) not in known]
 
 
 def _by_index(model: keras.Model, index: int) -> LayerRef:
     count = len(model.layers)
     if not -count <= index < count:
         raise bad_argument("layer", f"an index between {-count} and {count - 1}", index)
-    return LayerRef(model.layers[index])
+    layer = model.layers[index]
+    return LayerRef(layer) if is_graph_model(model) else _by_instance(model, layer)
 
 
 def _by_instance(model: keras.Model, layer: keras.layers.Layer) -> LayerRef:
-    for ref in iter_layers(model):
+    for ref in _all_refs(model):
         if ref.layer is layer:
             return ref
     raise bad_argument(
@@ -142,7 +280,7 @@ def _by_instance(model: keras.Model, layer: keras.layers.Layer) -> LayerRef:
 
 
 def _by_name(model: keras.Model, name: str) -> LayerRef:
-    refs = list(iter_layers(model))
+    refs = _all_refs(model)
     exact = [ref for ref in refs if ref.path == name]
     if exact:
         return exact[0]
@@ -154,6 +292,9 @@ def _by_name(model: keras.Model, name: str) -> LayerRef:
         raise bad_argument(
             "layer", f"one of the paths {paths}", name, hint="The name is ambiguous."
         )
+    attribute = getattr(model, name, None) if name.isidentifier() else None
+    if isinstance(attribute, keras.layers.Layer) and attribute is not model:
+        return _by_instance(model, attribute)
     close = difflib.get_close_matches(name, [ref.path for ref in refs], n=3, cutoff=0.6)
     hint = f"Did you mean {', '.join(map(repr, close))}? " if close else ""
     raise bad_argument(
@@ -165,6 +306,8 @@ def _by_name(model: keras.Model, name: str) -> LayerRef:
 
 
 def _candidates_hint(model: keras.Model) -> str:
+    if not is_graph_model(model):
+        return ""
     candidates = [ref.path for ref in feature_map_layers(model)]
     if not candidates:
         return ""

@@ -17,6 +17,8 @@ Output kinds (``OutputHead.kind``):
 - ``"scores"``: C > 1 units without softmax/sigmoid. score = output, proba = None.
 - ``"regression"``: one unit without sigmoid. Only target 0, score = output, proba = None,
   ``Explanation.is_regression`` is True.
+- ``"other"``: any other output shape (a segmentation map, ...): explained only through score
+  functions (``"custom"``, see :mod:`explainimg.targets`), which get the logits.
 
 >>> import keras
 >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
@@ -27,7 +29,7 @@ Output kinds (``OutputHead.kind``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -36,6 +38,7 @@ from keras import ops
 
 from ..errors import bad_argument, said
 from .graph import LayerRef, output_layer
+from .model_io import ModelIO
 
 
 class _LinearView:
@@ -61,15 +64,37 @@ def _activation_name(layer: keras.layers.Layer) -> str | None:
 
 @attrs.frozen(eq=False)
 class OutputHead:
-    """How to read class scores and probabilities off a model's output."""
+    """How to read class scores and probabilities off a model's output.
+
+    ``activation``: the final softmax/sigmoid seen on the output (None if none).
+    ``score_functions``: for kind ``"custom"``, one function per target from the output's
+    logits (or the output itself without a final activation) to one score per image.
+    """
 
     kind: str
     n_classes: int
-    final: LayerRef
+    final: LayerRef | None
+    activation: str | None = None
+    score_functions: tuple[Callable[[Any], Any], ...] = ()
+    shape: tuple[int | None, ...] | None = None
+
+    def require_classes(self) -> None:
+        """An error unless the output holds class scores (kind ``"other"`` does not)."""
+        if self.kind == "other":
+            raise bad_argument(
+                "targets",
+                "score functions (see explainimg.targets) for an output of shape "
+                f"{self.shape}, which does not hold class scores (batch, classes)",
+                said("class ids"),
+            )
 
     @property
     def has_logits(self) -> bool:
-        return self.kind in ("softmax", "sigmoid", "binary")
+        return self.activation is not None
+
+    @property
+    def has_probabilities(self) -> bool:
+        return self.has_logits and self.kind != "custom"
 
     def logits(self, args: Sequence[Any]) -> Any:
         """The pre-activation output of the final layer, given that layer's call arguments."""
@@ -81,15 +106,17 @@ class OutputHead:
     def class_scores(self, logits: Any, outputs: Any) -> tuple[Any, Any | None]:
         """(scores, probas) per class, shape (batch, n_classes); probas None without one."""
         outputs = ops.cast(outputs, "float32")
+        values = ops.cast(logits, "float32") if self.has_logits else outputs
+        if self.kind == "custom":
+            return ops.stack(_custom_scores(self.score_functions, values), axis=-1), None
         if not self.has_logits:
             return outputs, None
-        logits = ops.cast(logits, "float32")
         if self.kind == "binary":
             return (
-                ops.concatenate([-logits, logits], axis=-1),
+                ops.concatenate([-values, values], axis=-1),
                 ops.concatenate([1.0 - outputs, outputs], axis=-1),
             )
-        return logits, outputs
+        return values, outputs
 
     def logits_mismatch(self, logits: Any, outputs: Any, finite: Any) -> Any:
         """Largest gap between activation(logits) and the model's real output over the images
@@ -97,25 +124,59 @@ class OutputHead:
         if not self.has_logits:
             return ops.zeros(())
         logits = ops.cast(logits, "float32")
-        recomputed = ops.softmax(logits, axis=-1) if self.kind == "softmax" else ops.sigmoid(logits)
-        gaps = ops.max(ops.abs(recomputed - ops.cast(outputs, "float32")), axis=-1)
+        recomputed = (
+            ops.softmax(logits, axis=-1) if self.activation == "softmax" else ops.sigmoid(logits)
+        )
+        gaps = ops.abs(recomputed - ops.cast(outputs, "float32"))
+        gaps = ops.max(ops.reshape(gaps, (ops.shape(gaps)[0], -1)), axis=1)
         return ops.max(ops.where(finite, gaps, ops.zeros_like(gaps)))
 
-
-def analyze_output(model: keras.Model) -> OutputHead:
-    """Classify the model's output (see the module docstring)."""
-    shape = tuple(model.outputs[0].shape)
-    if len(shape) != 2 or shape[1] is None:
-        raise bad_argument(
-            "model",
-            "a classifier or regressor with output shape (batch, classes)",
-            said(f"output shape {shape}"),
+    def with_score_functions(self, functions: Sequence[Callable[[Any], Any]]) -> OutputHead:
+        """The same output read through custom score functions (one target each)."""
+        return OutputHead(
+            "custom", len(functions), self.final, self.activation, tuple(functions), self.shape
         )
+
+
+def _custom_scores(functions: Sequence[Callable[[Any], Any]], values: Any) -> list[Any]:
+    scores = []
+    for i, function in enumerate(functions):
+        score = function(values)
+        if score is None or len(getattr(score, "shape", ())) != 1:
+            shape = None if score is None else tuple(getattr(score, "shape", ()))
+            raise bad_argument(
+                f"targets[{i}]",
+                "a score function returning one score per image, shape (batch,)",
+                said(f"shape {shape}"),
+            )
+        scores.append(ops.cast(score, "float32"))
+    return scores
+
+
+def describe_output(shape: tuple[int | None, ...] | None, final: LayerRef | None) -> OutputHead:
+    """The head of an output of ``shape`` made by layer ``final`` (None: not known, so the
+    output is taken as it is)."""
+    activation = final_activation(final)
+    if shape is None or len(shape) != 2 or shape[1] is None:
+        return OutputHead("other", 0, final, activation, shape=shape)
     units = int(shape[1])
-    final = output_layer(model)
-    activation = _activation_name(final.layer)
     if activation == "softmax":
-        return OutputHead("softmax", units, final)
+        return OutputHead("softmax", units, final, activation)
     if activation == "sigmoid":
-        return OutputHead("binary" if units == 1 else "sigmoid", max(units, 2), final)
+        kind = "binary" if units == 1 else "sigmoid"
+        return OutputHead(kind, max(units, 2), final, activation)
     return OutputHead("regression" if units == 1 else "scores", units, final)
+
+
+def final_activation(final: LayerRef | None) -> str | None:
+    """The name of the softmax or sigmoid that ``final`` (the layer making an output) ends
+    in, or None."""
+    return None if final is None else _activation_name(final.layer)
+
+
+def analyze_output(model: keras.Model, io: ModelIO | None = None) -> OutputHead:
+    """Classify a functional or Sequential model's explained output (see the module
+    docstring)."""
+    index = 0 if io is None else io.output
+    tensor = keras.tree.flatten(model.outputs)[index]
+    return describe_output(tuple(tensor.shape), output_layer(model, index))

@@ -25,8 +25,10 @@ class Context(Protocol):
     - ``input_gradients(images, target_ids, guided=False)``: d score[target] / d images for
       any batch of images (N, H, W, C) and ids (N,); ``guided`` gates ReLU gradients
       (guided backpropagation) without changing the model.
-    - ``class_confidences(images)``: (N, classes) probabilities of any batch of images (the
-      model's own softmax/sigmoid output, or a softmax of its scores when it has none).
+    - ``class_confidences(images, sources=None)``: (N, classes) probabilities of any batch
+      of images (the model's own softmax/sigmoid output, or a softmax of its scores when it
+      has none). ``sources`` (N,) says which of the B explained images each row was made
+      from (default: row i from image i), so that a model's other inputs go along.
     - ``map(function, elements)``: ``function`` over the first axis of ``elements``, one step
       at a time (memory of one step; a float32 result per step, stacked).
     - ``memo``: a dict for work shared by the targets of one call (e.g. masked passes).
@@ -42,7 +44,7 @@ class Context(Protocol):
 
     def input_gradients(self, images: Any, target_ids: Any, guided: bool = False) -> Any: ...
 
-    def class_confidences(self, images: Any) -> Any: ...
+    def class_confidences(self, images: Any, sources: Any = None) -> Any: ...
 
     def map(self, function: Callable[[Any], Any], elements: Any) -> Any: ...
 

@@ -38,7 +38,7 @@ def perturbed_confidences(
         # Flat index i * count + n: image i perturbed by mask n; the last chunk repeats the end.
         flat = ops.minimum(chunk * batch_size + ops.arange(batch_size, dtype="int32"), total - 1)
         originals = ops.take(images, flat // count, axis=0)
-        return ctx.class_confidences(perturb(originals, masks(flat % count)))
+        return ctx.class_confidences(perturb(originals, masks(flat % count)), flat // count)
 
     scores = ctx.map(confidences_of_chunk, ops.arange(chunks, dtype="int32"))
     classes = scores.shape[-1]

@@ -51,7 +51,7 @@ def channel_confidences(ctx: Context, channels: Any, batch_size: int) -> Any:
         flat = ops.minimum(chunk * batch_size + ops.arange(batch_size, dtype="int32"), total - 1)
         masks = min_max(upsample_bilinear(ops.take(per_channel, flat, axis=0), images))
         masked = ops.take(images, flat // count, axis=0) * masks[..., None]
-        return ctx.class_confidences(masked)
+        return ctx.class_confidences(masked, flat // count)
 
     scores = ctx.map(confidences_of_chunk, ops.arange(chunks, dtype="int32"))
     classes = scores.shape[-1]

@@ -1,0 +1,180 @@
+"""Score targets: what number an explanation explains, for outputs that are not class scores.
+
+``targets=`` takes class ids, or score functions like these (or any function of your own):
+a score function gets the explained output as a float32 tensor of the running Keras backend,
+(batch, ...) - the **logits** when the output ends in a softmax or sigmoid, the output itself
+otherwise - and returns one score per image, shape (batch,), using ``keras.ops``. Several
+score functions give one heatmap each, all from one forward pass.
+
+>>> import numpy as np
+>>> from keras import ops
+>>> logits = ops.convert_to_tensor(np.arange(2 * 4 * 4 * 3, dtype="float32").reshape(2, 4, 4, 3))
+>>> mask = np.zeros((4, 4)); mask[:2, :2] = 1
+>>> score = SegmentationScore(2, mask=mask)
+>>> ops.convert_to_numpy(score(logits)).tolist(), score.name
+([9.5, 57.5], 'class 2 in mask')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+from keras import ops
+
+from .errors import bad_argument, bad_type, said
+
+
+def _class_id(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise bad_type(attribute.name, "a class id (an integer >= 0)", value)
+
+
+@attrs.frozen
+class ClassScore:
+    """The score of class ``class_id`` on a (batch, classes) output."""
+
+    class_id: int = attrs.field(validator=_class_id)
+
+    @property
+    def name(self) -> str:
+        return f"class {self.class_id}"
+
+    def __call__(self, output: Any) -> Any:
+        return output[:, self.class_id]
+
+
+@attrs.frozen
+class RegressionScore:
+    """Output unit ``index`` of a regression model (batch, units)."""
+
+    index: int = attrs.field(default=0, validator=_class_id)
+
+    @property
+    def name(self) -> str:
+        return f"output {self.index}"
+
+    def __call__(self, output: Any) -> Any:
+        return output[:, self.index]
+
+
+def _class_ids(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if not isinstance(value, tuple) or not value:
+        raise bad_type("class_ids", "a non-empty sequence of class ids", value)
+    for class_id in value:
+        _class_id(instance, attribute, class_id)
+
+
+@attrs.frozen
+class MultiLabelScore:
+    """The summed logits of several labels of a multi-label (sigmoid) output."""
+
+    class_ids: tuple[int, ...] = attrs.field(converter=tuple, validator=_class_ids)
+
+    @property
+    def name(self) -> str:
+        return "labels " + "+".join(map(str, self.class_ids))
+
+    def __call__(self, output: Any) -> Any:
+        return ops.sum(ops.take(output, list(self.class_ids), axis=1), axis=1)
+
+
+def _region(mask: Any, box: Any) -> np.ndarray | tuple[int, int, int, int] | None:
+    if mask is not None and box is not None:
+        raise bad_argument("mask", "either mask or box, not both", said("both"))
+    if box is not None:
+        if (
+            not isinstance(box, (tuple, list))
+            or len(box) != 4
+            or not all(isinstance(v, (int, np.integer)) for v in box)
+            or not (0 <= box[0] < box[2] and 0 <= box[1] < box[3])
+        ):
+            raise bad_argument("box", "(x0, y0, x1, y1) pixels with x0 < x1 and y0 < y1", box)
+        return tuple(int(v) for v in box)
+    if mask is not None:
+        array = np.asarray(mask, dtype=np.float32)
+        if array.ndim != 2 or not np.isfinite(array).all() or array.sum() <= 0:
+            raise bad_argument("mask", "a 2-D array (height, width) with some pixels set", array)
+        return array
+    return None
+
+
+@attrs.frozen(eq=False)
+class SegmentationScore:
+    """The mean logit of class ``class_id`` over a region of a segmentation output
+    (batch, height, width, classes): the pixels of ``mask`` (2-D, the output's size; weights
+    allowed), or ``box`` = (x0, y0, x1, y1) in output pixels (x1, y1 excluded), or the whole
+    map. Answers "why are these pixels class c?"."""
+
+    class_id: int = attrs.field(validator=_class_id)
+    mask: Any = None
+    box: Any = None
+    _region: Any = attrs.field(init=False, default=None)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_region", _region(self.mask, self.box))
+
+    @property
+    def name(self) -> str:
+        where = "mask" if self.mask is not None else "box" if self.box is not None else "image"
+        return f"class {self.class_id} in {where}"
+
+    def _weights(self, height: int, width: int) -> np.ndarray:
+        region = self._region
+        if region is None:
+            return np.ones((height, width), np.float32)
+        if isinstance(region, tuple):
+            weights = np.zeros((height, width), np.float32)
+            x0, y0, x1, y1 = region
+            weights[y0:y1, x0:x1] = 1.0
+            if not weights.any():
+                raise bad_argument("box", f"a box inside the {width}x{height} output", region)
+            return weights
+        if region.shape != (height, width):
+            raise bad_argument(
+                "mask", f"a mask of the output's size {height}x{width}", said(f"{region.shape}")
+            )
+        return region
+
+    def __call__(self, output: Any) -> Any:
+        if len(output.shape) != 4:
+            raise bad_argument(
+                "targets",
+                "a segmentation output (batch, height, width, classes) for SegmentationScore",
+                said(f"output shape {tuple(output.shape)}"),
+            )
+        weights = self._weights(int(output.shape[1]), int(output.shape[2]))
+        weights = weights / weights.sum()
+        return ops.sum(output[..., self.class_id] * weights[None], axis=(1, 2))
+
+
+def is_score_function(target: Any) -> bool:
+    """True for a score function (anything callable that is not a class id)."""
+    return callable(target) and not isinstance(target, (int, np.integer))
+
+
+def score_functions(targets: Any) -> tuple[Any, ...] | None:
+    """The score functions in ``targets`` (one or a list of them), or None for class ids."""
+    if is_score_function(targets):
+        return (targets,)
+    if isinstance(targets, Sequence) and not isinstance(targets, (str, bytes)) and targets:
+        flags = [is_score_function(target) for target in targets]
+        if all(flags):
+            return tuple(targets)
+        if any(flags):
+            raise bad_argument(
+                "targets",
+                "class ids or score functions, not a mix",
+                said(f"{len(targets)} targets, {sum(flags)} of them functions"),
+            )
+    return None
+
+
+def score_name(function: Any) -> str:
+    """A readable name for a score function."""
+    name = getattr(function, "name", None)
+    if isinstance(name, str):
+        return name
+    return getattr(function, "__name__", type(function).__name__)

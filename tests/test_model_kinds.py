@@ -1,0 +1,252 @@
+"""Model kinds beyond keras.applications CNNs: KerasHub classifiers (CNNs and vision
+transformers), transformer tokens, and subclassed models."""
+
+from __future__ import annotations
+
+import builders
+import keras
+import numpy as np
+import pytest
+from hub_models import HUB_FAMILIES, input_size
+from keras import layers
+from reference import requires_tensorflow
+from tiny_vit import tiny_vit
+
+import explainimg as ei
+from explainimg.engine.probe import all_layers
+
+pytestmark = pytest.mark.core
+
+# Where the automatic rule must land on the transformers (docs/layers.md).
+TRANSFORMER_LAYERS = {
+    "vit": "vi_t_backbone/vit_encoder/transformer_block_2/ln_1",
+    "deit": "dei_t_backbone/deit_encoder/transformer_block_2/ln_1",
+    "swin": "swin_transformer_backbone/norm",
+    "mit": "mi_t_backbone/output_level_1",
+}
+# The JAX run of the suite checks every model kind on a few families (compiling all of them
+# under XLA takes minutes); TensorFlow runs them all.
+JAX_FAMILIES = ("resnet", "vit", "swin")
+
+
+def _no_hooks_left(model: keras.Model) -> bool:
+    return all("call" not in vars(ref.layer) for ref in all_layers(model))
+
+
+def _families() -> list:
+    if keras.backend.backend() == "tensorflow":
+        return list(HUB_FAMILIES)
+    return list(JAX_FAMILIES)
+
+
+@pytest.mark.parametrize("family", _families())
+def test_keras_hub_classifier_is_explained_in_one_call(family):
+    pytest.importorskip("keras_hub")
+    model = HUB_FAMILIES[family]()
+    height, width = input_size(family)
+    images = np.random.default_rng(0).uniform(0, 1, (3, height, width, 3)).astype("float32")
+    before = builders.weights_of(model)
+
+    batch = ei.Explainer(model).explain_batch(images, top=2)
+    single = ei.explain_prediction(model, images[1], top=2)
+
+    logits = keras.ops.convert_to_numpy(model(images))
+    for expl, row in zip(batch, logits, strict=True):
+        assert expl.error is None
+        top = expl.targets[0]
+        assert top.target == int(np.argmax(row))
+        np.testing.assert_allclose(top.score, row.max(), rtol=1e-4, atol=1e-4)
+        assert np.isfinite(top.heatmap).all() and top.heatmap.max() == pytest.approx(1.0)
+    for ours, alone in zip(batch[1].targets, single.targets, strict=True):
+        np.testing.assert_allclose(ours.heatmap, alone.heatmap, atol=1e-4)
+    if family in TRANSFORMER_LAYERS:
+        assert batch[0].layer == TRANSFORMER_LAYERS[family]
+    assert all(
+        np.array_equal(a, b) for a, b in zip(before, builders.weights_of(model), strict=True)
+    )
+    assert _no_hooks_left(model)
+
+
+def _gradcam_on_tokens(model, layer_name, image, class_id):
+    """Independent reference: GradientTape through a two-output copy of the graph, the tokens
+    reshaped to the patch grid by hand (class token dropped)."""
+    import tensorflow as tf
+
+    tokens_model = keras.Model(
+        model.inputs, [model.get_layer(layer_name).output, model.get_layer("logits").output]
+    )
+    with tf.GradientTape() as tape:
+        tokens, logits = tokens_model(image[None])
+        score = logits[:, class_id]
+    gradients = tape.gradient(score, tokens).numpy()[0, 1:].astype(np.float64)
+    values = tokens.numpy()[0, 1:].astype(np.float64)
+    side = int(np.sqrt(values.shape[0]))
+    grid = values.reshape(side, side, -1)
+    weights = gradients.reshape(side, side, -1).mean(axis=(0, 1))
+    cam = np.maximum((grid * weights).sum(axis=-1), 0)
+    return (cam / cam.max() if cam.max() > 0 else cam), float(score[0])
+
+
+@requires_tensorflow
+def test_gradcam_on_vit_tokens_matches_a_reference_on_the_reshaped_tokens():
+    keras.utils.set_random_seed(3)
+    model = tiny_vit()
+    image = np.random.default_rng(1).uniform(0, 255, (64, 64, 3)).astype("float32")
+    expl = ei.explain_prediction(model, image, targets=[0, 1, 2])
+    assert expl.layer == "block1_ln1"  # the input of the last attention, not the final norm
+    assert sum(target.heatmap.max() == 1.0 for target in expl.targets) >= 1
+    for target in expl.targets:
+        reference, score = _gradcam_on_tokens(model, "block1_ln1", image, target.target)
+        assert target.heatmap.shape == (8, 8)
+        np.testing.assert_allclose(target.heatmap, reference, atol=1e-5)
+        assert target.score == pytest.approx(score, rel=1e-5, abs=1e-5)
+
+
+def test_patch_tokens_after_the_last_attention_have_no_gradient_with_a_class_token():
+    keras.utils.set_random_seed(3)
+    model = tiny_vit()
+    image = np.random.default_rng(1).uniform(0, 255, (64, 64, 3)).astype("float32")
+    expl = ei.explain_prediction(model, image, layer="final_norm")
+    assert expl.error == (
+        "Every heatmap is all zero: nothing at layer 'final_norm' speaks for this class "
+        "(try another layer or method)."
+    )
+
+
+def test_token_grid_option_and_its_errors():
+    keras.utils.set_random_seed(3)
+    model = tiny_vit()
+    image = np.zeros((64, 64, 3), "float32")
+    expl = ei.explain_prediction(model, image, layer="block0_ln1", token_grid=(8, 8))
+    assert expl.targets[0].heatmap.shape == (8, 8)
+    with pytest.raises(ValueError) as caught:
+        ei.explain_prediction(model, image, layer="block0_ln1", token_grid=(9, 9))
+    assert str(caught.value) == (
+        "token_grid: expected (height, width) with height * width between 1 and the 65 "
+        "tokens of layer 'block0_ln1', got (9, 9)"
+    )
+    with pytest.raises(ValueError) as caught:
+        ei.explain_prediction(model, image, layer="patches", token_grid=(8, 8))
+    assert str(caught.value) == (
+        "token_grid: expected None for layer 'patches', whose output is already a 4-D map, "
+        "got (8, 8)"
+    )
+
+
+def test_a_token_layer_without_a_grid_asks_for_token_grid():
+    inputs = keras.Input((32, 48, 3))
+    x = layers.Conv2D(8, 8, strides=8)(inputs)  # 4x6 patches
+    x = layers.Reshape((24, 8))(x)
+    x = layers.Dense(8, name="tokens")(x[:, :15])  # 15 tokens: no 2:3 grid
+    outputs = layers.Dense(3)(layers.GlobalAveragePooling1D()(x))
+    model = keras.Model(inputs, outputs)
+    with pytest.raises(ValueError) as caught:
+        ei.explain_prediction(model, np.zeros((32, 48, 3)), layer="tokens")
+    assert str(caught.value) == (
+        "token_grid: expected (height, width) of the patch grid, got None, and the 15 tokens "
+        "of layer 'tokens' form no grid of the image's 32x48 shape after dropping up to 8 "
+        "leading tokens"
+    )
+    expl = ei.explain_prediction(model, np.zeros((32, 48, 3)), layer="tokens", token_grid=(3, 5))
+    assert expl.targets[0].heatmap.shape == (3, 5)
+
+
+class SubclassedNet(keras.Model):
+    """Conv -> ReLU -> Conv -> ReLU -> pooling -> softmax head, with its own call."""
+
+    def __init__(self):
+        super().__init__(name="subclassed_net")
+        self.conv1 = layers.Conv2D(6, 3, padding="same", name="first_conv")
+        self.relu1 = layers.ReLU()
+        self.conv2 = layers.Conv2D(8, 3, padding="same", name="second_conv")
+        self.relu2 = layers.ReLU(name="last_relu")
+        self.pool = layers.GlobalAveragePooling2D()
+        self.head = layers.Dense(4, activation="softmax", name="head")
+        self.fail_after_first_conv = False
+
+    def call(self, x):
+        x = self.relu1(self.conv1(x))
+        if self.fail_after_first_conv:
+            raise RuntimeError("stopped halfway")
+        return self.head(self.pool(self.relu2(self.conv2(x))))
+
+
+def _subclassed_and_functional_twin():
+    keras.utils.set_random_seed(5)
+    net = SubclassedNet()
+    net(np.zeros((1, 16, 16, 3), "float32"))
+    inputs = keras.Input((16, 16, 3))
+    x = net.relu1(net.conv1(inputs))
+    x = net.relu2(net.conv2(x))
+    twin = keras.Model(inputs, net.head(net.pool(x)), name="twin")
+    return net, twin
+
+
+METHODS = {
+    "gradcam": "gradcam",
+    "gradcam++": "gradcam++",
+    "layercam": "layercam",
+    "scorecam": ei.methods.ScoreCAM(batch_size=4),
+    "saliency": "saliency",
+    "smoothgrad": ei.methods.SmoothGrad(samples=3),
+    "integrated_gradients": ei.methods.IntegratedGradients(steps=4),
+    "guided_gradcam": "guided_gradcam",
+    "occlusion": ei.methods.Occlusion(patch_size=4, stride=4),
+    "rise": ei.methods.RISE(masks=16, cell_size=8),
+}
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_subclassed_model_equals_its_functional_twin(method):
+    net, twin = _subclassed_and_functional_twin()
+    images = np.random.default_rng(2).uniform(0, 1, (2, 16, 16, 3)).astype("float32")
+    ours = ei.Explainer(net, method=METHODS[method]).explain_batch(images, top=2)
+    theirs = ei.Explainer(twin, method=METHODS[method]).explain_batch(images, top=2)
+    for a, b in zip(ours, theirs, strict=True):
+        assert [t.target for t in a.targets] == [t.target for t in b.targets]
+        for x, y in zip(a.targets, b.targets, strict=True):
+            np.testing.assert_allclose(x.heatmap, y.heatmap, atol=1e-5)
+            assert x.proba == pytest.approx(y.proba, abs=1e-6)
+    if METHODS[method] == "gradcam":
+        assert ours[0].layer == "last_relu"
+    assert _no_hooks_left(net)
+
+
+def test_subclassed_layer_by_attribute_name_or_instance():
+    net, twin = _subclassed_and_functional_twin()
+    image = np.random.default_rng(3).uniform(0, 1, (16, 16, 3)).astype("float32")
+    by_attribute = ei.explain_prediction(net, image, layer="conv1")
+    by_instance = ei.explain_prediction(net, image, layer=net.conv1)
+    by_name = ei.explain_prediction(twin, image, layer="first_conv")
+    assert by_attribute.layer == by_instance.layer == "first_conv"
+    np.testing.assert_allclose(
+        by_attribute.targets[0].heatmap, by_name.targets[0].heatmap, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        by_instance.targets[0].heatmap, by_name.targets[0].heatmap, atol=1e-6
+    )
+
+
+def test_subclassed_model_is_left_as_it_was_when_its_call_raises_halfway():
+    net, _ = _subclassed_and_functional_twin()
+    image = np.random.default_rng(4).uniform(0, 1, (16, 16, 3)).astype("float32")
+    expected = keras.ops.convert_to_numpy(net(image[None]))
+    before = builders.weights_of(net)
+    net.fail_after_first_conv = True
+    with pytest.raises(RuntimeError, match="stopped halfway"):
+        ei.explain_prediction(net, image, method="saliency")
+    assert _no_hooks_left(net)
+    net.fail_after_first_conv = False
+    assert all(np.array_equal(a, b) for a, b in zip(before, builders.weights_of(net), strict=True))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(net(image[None])), expected)
+    assert ei.explain_prediction(net, image).layer == "last_relu"
+
+
+def test_unbuilt_subclassed_model_is_refused_clearly():
+    with pytest.raises(ValueError) as caught:
+        ei.explain_prediction(SubclassedNet(), np.zeros((16, 16, 3)))
+    assert str(caught.value) == (
+        "model: expected a built model, got SubclassedNet 'subclassed_net', which has never "
+        "been built or called. Give it a keras.Input(...) first layer, or call it once on a "
+        "batch of images."
+    )
