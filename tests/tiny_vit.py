@@ -20,9 +20,7 @@ class ClassTokenAndPositions(keras.layers.Layer):
         tokens, dim = input_shape[1], input_shape[2]
         extra = 1 if self.use_class_token else 0
         if self.use_class_token:
-            self.class_token = self.add_weight(
-                shape=(1, 1, dim), initializer="zeros", name="cls"
-            )
+            self.class_token = self.add_weight(shape=(1, 1, dim), initializer="zeros", name="cls")
         self.positions = self.add_weight(
             shape=(1, tokens + extra, dim), initializer="random_normal", name="positions"
         )

@@ -167,8 +167,9 @@ def dissect(
             )
         return Anatomy(io, head, None, None)
     image_size = tuple(io.image_spec[0][1:3])
+    output_is_map = head.shape is not None and len(head.shape) == 4
     target, layer_shape = resolve_layer(
-        model, layer, image_size, probe_run, _image_branch(model, io)
+        model, layer, image_size, probe_run, _image_branch(model, io), coarsest=output_is_map
     )
     grid = _token_grid(layer_shape, token_grid, target.path, image_size)
     return Anatomy(io, head, target, grid)

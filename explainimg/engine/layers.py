@@ -22,6 +22,10 @@ class token: the input of the last attention layer (the last block's first norma
 Blocks inside custom layers and subclassed models are found by one probe run
 (:mod:`explainimg.engine.probe`).
 
+Models whose explained output is itself a map (segmentation): the last 4-D map would be the
+output, so the coarsest feature map is taken instead (the last one of the fewest cells: the
+encoder's deepest features, as segmentation explanations usually do).
+
 >>> import keras
 >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, name="conv"),
 ...                           keras.layers.ReLU(name="relu"), keras.layers.MaxPooling2D(),
@@ -137,14 +141,29 @@ def _last(entries: list[Entry], start: int, test: Callable[[Entry], bool]) -> in
     return next((i for i in range(len(entries) - 1, start - 1, -1) if test(entries[i])), None)
 
 
-def choose_entry(entries: list[Entry], image_size: tuple[int | None, int | None]) -> int | None:
-    """Position of the layer to explain by default (the rule in the module docstring)."""
+def _coarsest(entries: list[Entry], start: int, test: Callable[[Entry], bool]) -> int | None:
+    """The last of the entries passing ``test`` whose map has the fewest cells."""
+    chosen = [i for i in range(start, len(entries)) if test(entries[i])]
+    if not chosen:
+        return None
+    cells = [(entries[i].shape[1] or 0) * (entries[i].shape[2] or 0) for i in chosen]
+    fewest = min(cells)
+    return max(i for i, count in zip(chosen, cells, strict=True) if count == fewest)
+
+
+def choose_entry(
+    entries: list[Entry], image_size: tuple[int | None, int | None], coarsest: bool = False
+) -> int | None:
+    """Position of the layer to explain by default (the rule in the module docstring).
+    ``coarsest``: for an output that is itself a map, take the coarsest feature map (the
+    deepest features) instead of the last one, which is the output."""
     first_conv = next(
         (i for i, entry in enumerate(entries) if isinstance(entry.ref.layer, _CONVOLUTIONS)), None
     )
     last_map = None
     if first_conv is not None:
-        last_map = _last(
+        pick = _coarsest if coarsest else _last
+        last_map = pick(
             entries,
             first_conv,
             lambda entry: (
@@ -174,6 +193,7 @@ def find_layer(
     image_size: tuple[int | None, int | None] | None = None,
     probe_run: Callable[[], ProbeRun] | None = None,
     uses_image: Callable[[LayerRef], bool] | None = None,
+    coarsest: bool = False,
 ) -> LayerRef:
     """The layer Grad-CAM should use by default (see the module docstring for the rule).
 
@@ -189,12 +209,12 @@ def find_layer(
 
     if is_graph_model(model):
         entries = usable(static_entries(model))
-        chosen = choose_entry(entries, image_size)
+        chosen = choose_entry(entries, image_size, coarsest)
         if chosen is not None and not is_token_sequence(entries[chosen].shape, image_size):
             return entries[chosen].ref
     if probe_run is not None:
         entries = usable(probe_entries(probe_run()))
-        chosen = choose_entry(entries, image_size)
+        chosen = choose_entry(entries, image_size, coarsest)
         if chosen is not None:
             return entries[chosen].ref
     raise bad_argument(
@@ -211,11 +231,12 @@ def resolve_layer(
     image_size: tuple[int | None, int | None] | None = None,
     probe_run: Callable[[], ProbeRun] | None = None,
     uses_image: Callable[[LayerRef], bool] | None = None,
+    coarsest: bool = False,
 ) -> tuple[LayerRef, tuple[int | None, ...] | None]:
     """The layer named by ``layer`` (None: automatic; a name, ``"nested/path"``, attribute
     name, index or Layer) and its output shape, checked to be a 4-D map or a token sequence."""
     if layer is None:
-        ref = find_layer(model, image_size, probe_run, uses_image)
+        ref = find_layer(model, image_size, probe_run, uses_image, coarsest)
         return ref, _output_shape(ref, probe_run)
     if isinstance(layer, bool):
         raise bad_type("layer", "None, a layer name, an index or a keras Layer", layer)
