@@ -39,6 +39,7 @@ _LAZY = {
     "formatters": "explainimg.formatters",
     "methods": "explainimg.methods",
     "metrics": "explainimg.metrics",
+    "targets": "explainimg.targets",
 }
 
 __all__ = sorted(_LAZY)

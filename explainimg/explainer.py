@@ -41,7 +41,7 @@ from .errors import ExplanationError, bad_argument, said
 from .explanation import Explanation, TargetExplanation
 from .images import array_to_image
 from .methods import Method, get_method
-from .model_inputs import InputLayout, check_rows
+from .model_inputs import InputLayout, channels_last_pixels, check_rows
 from .preprocessing import checked_preprocess
 from .targets import score_functions, score_name
 
@@ -157,6 +157,7 @@ class Explainer:
         self._layout = InputLayout(
             io.input_names, io.image_input, tuple(shape for shape, _ in io.extra_specs)
         )
+        self._channels_first = io.channels_first
         self._preprocess = checked_preprocess(preprocess, model)
         self.target_names = checked_target_names(target_names, self.n_classes)
 
@@ -188,7 +189,7 @@ class Explainer:
         """(N, classes): the model's probabilities for images ``xs`` (a single sigmoid unit
         gives [1 - p, p]), or its raw scores when it has no softmax or sigmoid."""
         self._plan.head.require_classes()
-        images, extras = self._layout.split(xs, "xs")
+        images, extras = self._split(xs, "xs")
         rows = []
         for start, chunk in iter_chunks(images, batch_size):
             batch = self._model_batch(image_batch(chunk, self._input_shape, offset=start)[0])
@@ -211,7 +212,7 @@ class Explainer:
         target_names: Any = None,
     ) -> Explanation:
         """One image; see :func:`explainimg.explain_prediction` for the arguments."""
-        image_part, extras = self._layout.split(x, "x")
+        image_part, extras = self._split(x, "x")
         batch, original = one_image(image_part, self._input_shape)
         check_rows(extras, self._layout.extra_names, 1, "x")
         display = checked_image(image)
@@ -237,7 +238,7 @@ class Explainer:
         An image for which the model produces NaN/inf comes back with ``error`` set and no
         targets.
         """
-        image_part, extras = self._layout.split(xs, "xs")
+        image_part, extras = self._split(xs, "xs")
         batch, originals = image_batch(image_part, self._input_shape)
         check_rows(extras, self._layout.extra_names, batch.shape[0], "xs")
         displays = self._displays(images, batch.shape[0])
@@ -261,7 +262,7 @@ class Explainer:
         ``targets`` as in :meth:`explain_batch` (one list per image: N lists).
         """
         self._check_choice(targets, top)
-        images, extras = self._layout.split(xs, "xs")
+        images, extras = self._split(xs, "xs")
         chunks = iter_chunks(images, batch_size)
         total = count_images(images)
         if total is not None and _is_per_image(targets):
@@ -306,6 +307,13 @@ class Explainer:
         self._check_all_rows(extras, done, "xs")
         if _is_per_image(targets):
             _check_list_count(targets, done)  # more lists than images: say so, don't drop them
+
+    def _split(self, x: Any, argument: str) -> tuple[Any, list[np.ndarray]]:
+        """The images (channels-last) and the model's other inputs in ``x``."""
+        images, extras = self._layout.split(x, argument)
+        if self._channels_first:
+            images = channels_last_pixels(images)
+        return images, extras
 
     def _extra_rows(
         self, extras: list[np.ndarray], start: int, count: int, argument: str

@@ -91,3 +91,17 @@ def check_rows(
                 f"{count} rows (one per image)",
                 said(f"{extra.shape[0]} rows"),
             )
+
+
+def channels_last_pixels(x: Any) -> Any:
+    """Images of a channels-first model, (C, H, W) or (B, C, H, W) arrays or a list of them,
+    as channels-last arrays; PIL images and file paths are left as they are.
+
+    >>> channels_last_pixels(np.zeros((2, 3, 8, 6))).shape
+    (2, 8, 6, 3)
+    """
+    if isinstance(x, (list, tuple)):
+        return [channels_last_pixels(item) for item in x]
+    if not hasattr(x, "shape") or len(x.shape) not in (3, 4):
+        return x
+    return np.moveaxis(np.asarray(x), -3, -1)

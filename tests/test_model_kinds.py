@@ -250,3 +250,41 @@ def test_unbuilt_subclassed_model_is_refused_clearly():
         "been built or called. Give it a keras.Input(...) first layer, or call it once on a "
         "batch of images."
     )
+
+
+def _cnn(data_format: str) -> keras.Model:
+    shape = (3, 16, 16) if data_format == "channels_first" else (16, 16, 3)
+    return keras.Sequential(
+        [
+            keras.Input(shape),
+            layers.Conv2D(4, 3, activation="relu", data_format=data_format, name="conv"),
+            layers.MaxPooling2D(data_format=data_format),
+            layers.Conv2D(6, 3, activation="relu", data_format=data_format, name="conv2"),
+            layers.GlobalAveragePooling2D(data_format=data_format),
+            layers.Dense(3, activation="softmax"),
+        ],
+        name=data_format,
+    )
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() == "tensorflow",
+    reason="TensorFlow's CPU kernels cannot run channels_first convolutions at all (not even "
+    "model.predict); the JAX run of the suite checks them",
+)
+@pytest.mark.parametrize("method", METHODS)
+def test_channels_first_model_equals_its_channels_last_twin(method):
+    keras.utils.set_random_seed(6)
+    last, first = _cnn("channels_last"), _cnn("channels_first")
+    first.set_weights(last.get_weights())
+    images = np.random.default_rng(7).uniform(0, 1, (2, 16, 16, 3)).astype("float32")
+    ours = ei.Explainer(first, method=METHODS[method]).explain_batch(
+        np.moveaxis(images, -1, 1), top=2
+    )
+    twin = ei.Explainer(last, method=METHODS[method]).explain_batch(images, top=2)
+    for a, b in zip(ours, twin, strict=True):
+        assert a.layer == b.layer
+        for x, y in zip(a.targets, b.targets, strict=True):
+            assert x.target == y.target
+            np.testing.assert_allclose(x.heatmap, y.heatmap, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(ours[0].image), np.asarray(twin[0].image))

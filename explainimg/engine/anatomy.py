@@ -26,6 +26,7 @@ import numpy as np
 from ..errors import bad_argument, said
 from .graph import LayerRef, check_model, is_graph_model, layers_using_input, output_layer
 from .layers import resolve_layer
+from .layout import is_channels_first, to_channels_last
 from .model_io import ModelIO, model_io
 from .outputs import OutputHead, describe_output
 from .probe import ProbeRun, probe
@@ -35,12 +36,14 @@ from .tokens import TokenGrid, checked_grid, grid_error, infer_grid
 @attrs.frozen(eq=False)
 class Anatomy:
     """The model's inputs and output (``io``), its score ``head``, the explained layer
-    (``target``, None for input methods) and the token ``grid`` of a token layer."""
+    (``target``, None for input methods) and ``grid``, which turns that layer's output into
+    a channels-last map (a :class:`TokenGrid` for tokens, a transpose for channels-first
+    maps; None when it already is one)."""
 
     io: ModelIO
     head: OutputHead
     target: LayerRef | None
-    grid: TokenGrid | None
+    grid: Callable[[Any], Any] | None
 
 
 def _blank_inputs(io: ModelIO) -> Any:
@@ -149,6 +152,7 @@ def dissect(
         io = model_io(model, image_input=image_input, output=output)
     else:
         io, run = _subclassed_io(model, image_input, output)
+    io = attrs.evolve(io, channels_first=is_channels_first(model))
 
     def probe_run() -> ProbeRun:
         nonlocal run
@@ -169,7 +173,15 @@ def dissect(
     image_size = tuple(io.image_spec[0][1:3])
     output_is_map = head.shape is not None and len(head.shape) == 4
     target, layer_shape = resolve_layer(
-        model, layer, image_size, probe_run, _image_branch(model, io), coarsest=output_is_map
+        model,
+        layer,
+        image_size,
+        probe_run,
+        _image_branch(model, io),
+        coarsest=output_is_map,
+        channels_first=io.channels_first,
     )
     grid = _token_grid(layer_shape, token_grid, target.path, image_size)
+    if io.channels_first and len(layer_shape) == 4:
+        return Anatomy(io, head, target, to_channels_last)
     return Anatomy(io, head, target, grid)

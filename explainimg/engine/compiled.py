@@ -41,6 +41,7 @@ from . import backend
 from .graph import LayerRef
 from .guided import is_relu
 from .interception import Hook, intercepted
+from .layout import to_channels_first
 from .model_io import ModelIO, model_io
 from .outputs import OutputHead
 from .probe import all_layers
@@ -299,6 +300,8 @@ class CompiledExplainer:
 
     def _run(self, images: Any, extras: Sequence[Any], capture: _Capture) -> Any:
         """The explained output of one model run with ``capture``'s hooks in place."""
+        if self._io.channels_first:
+            images = to_channels_first(images)
         with intercepted(capture.hooks()):
             outputs = self._live_model()(self._io.assemble(images, extras), training=False)
         return self._io.pick(outputs)

@@ -45,6 +45,7 @@ import keras
 
 from ..errors import bad_argument, bad_type, said
 from .graph import LayerRef, is_graph_model, iter_layers
+from .layout import channels_last_shape
 from .probe import ProbeRun, all_layers
 from .tokens import infer_grid
 
@@ -100,14 +101,29 @@ class Entry:
     input_from: int | None = None
 
 
-def static_entries(model: keras.Model) -> list[Entry]:
-    """The layers of a functional or Sequential model's graph, without running it."""
-    return [Entry(ref, ref.output_shape) for ref in iter_layers(model)]
+def _as_channels_last(
+    shape: tuple[int | None, ...] | None, channels_first: bool
+) -> tuple[int | None, ...] | None:
+    if channels_first and shape is not None and len(shape) == 4:
+        return channels_last_shape(shape)
+    return shape
 
 
-def probe_entries(run: ProbeRun) -> list[Entry]:
+def static_entries(model: keras.Model, channels_first: bool = False) -> list[Entry]:
+    """The layers of a functional or Sequential model's graph, without running it (4-D
+    shapes channels-last)."""
+    return [
+        Entry(ref, _as_channels_last(ref.output_shape, channels_first))
+        for ref in iter_layers(model)
+    ]
+
+
+def probe_entries(run: ProbeRun, channels_first: bool = False) -> list[Entry]:
     """Every layer call of a probe run, sublayers of custom layers included."""
-    return [Entry(call.ref, call.output_shape, call.input_from) for call in run.calls]
+    return [
+        Entry(call.ref, _as_channels_last(call.output_shape, channels_first), call.input_from)
+        for call in run.calls
+    ]
 
 
 def _is_attention(layer: keras.layers.Layer) -> bool:
@@ -194,6 +210,7 @@ def find_layer(
     probe_run: Callable[[], ProbeRun] | None = None,
     uses_image: Callable[[LayerRef], bool] | None = None,
     coarsest: bool = False,
+    channels_first: bool = False,
 ) -> LayerRef:
     """The layer Grad-CAM should use by default (see the module docstring for the rule).
 
@@ -208,12 +225,12 @@ def find_layer(
         return entries if uses_image is None else [e for e in entries if uses_image(e.ref)]
 
     if is_graph_model(model):
-        entries = usable(static_entries(model))
+        entries = usable(static_entries(model, channels_first))
         chosen = choose_entry(entries, image_size, coarsest)
         if chosen is not None and not is_token_sequence(entries[chosen].shape, image_size):
             return entries[chosen].ref
     if probe_run is not None:
-        entries = usable(probe_entries(probe_run()))
+        entries = usable(probe_entries(probe_run(), channels_first))
         chosen = choose_entry(entries, image_size, coarsest)
         if chosen is not None:
             return entries[chosen].ref
@@ -232,11 +249,12 @@ def resolve_layer(
     probe_run: Callable[[], ProbeRun] | None = None,
     uses_image: Callable[[LayerRef], bool] | None = None,
     coarsest: bool = False,
+    channels_first: bool = False,
 ) -> tuple[LayerRef, tuple[int | None, ...] | None]:
     """The layer named by ``layer`` (None: automatic; a name, ``"nested/path"``, attribute
     name, index or Layer) and its output shape, checked to be a 4-D map or a token sequence."""
     if layer is None:
-        ref = find_layer(model, image_size, probe_run, uses_image, coarsest)
+        ref = find_layer(model, image_size, probe_run, uses_image, coarsest, channels_first)
         return ref, _output_shape(ref, probe_run)
     if isinstance(layer, bool):
         raise bad_type("layer", "None, a layer name, an index or a keras Layer", layer)

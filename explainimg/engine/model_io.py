@@ -27,6 +27,7 @@ import keras
 
 from ..errors import bad_argument, bad_type, said
 from .graph import is_graph_model
+from .layout import channels_last_shape
 
 
 @attrs.frozen(eq=False)
@@ -43,10 +44,13 @@ class ModelIO:
     output_names: tuple[str, ...]
     output: int
     input_struct: Any = None
+    channels_first: bool = False
 
     @property
     def image_spec(self) -> tuple[tuple[int | None, ...], str]:
-        return self.input_specs[self.image_input]
+        """Shape and dtype of the image input, channels-last (as the explainer sees it)."""
+        shape, dtype = self.input_specs[self.image_input]
+        return (channels_last_shape(shape) if self.channels_first else shape), dtype
 
     @property
     def extra_specs(self) -> list[tuple[tuple[int | None, ...], str]]:
@@ -58,7 +62,8 @@ class ModelIO:
         return [name for i, name in enumerate(self.input_names) if i != self.image_input]
 
     def assemble(self, images: Any, extras: Sequence[Any]) -> Any:
-        """The model's input structure with ``images`` in the image slot."""
+        """The model's input structure with ``images`` (in the model's layout) in the image
+        slot."""
         flat = list(extras)
         flat.insert(self.image_input, images)
         if self.input_struct is None:
