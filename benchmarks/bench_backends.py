@@ -30,7 +30,29 @@ from timing import BATCH_SIZES, paired_ratio, seconds_per_call
 
 import explainimg as ei
 
-MODELS = {"MobileNetV2": keras.applications.MobileNetV2, "ResNet50": keras.applications.ResNet50}
+def vit_small(weights: None = None) -> keras.Model:
+    """A KerasHub ViT classifier at 224x224 with random weights (ViT-Tiny's width: 16-pixel
+    patches, 196 patch tokens + a class token, 192 dims, 3 heads; 6 blocks instead of 12)."""
+    import keras_hub
+
+    backbone = keras_hub.models.ViTBackbone(
+        image_shape=(224, 224, 3),
+        patch_size=16,
+        num_layers=6,
+        num_heads=3,
+        hidden_dim=192,
+        mlp_dim=768,
+    )
+    return keras_hub.models.ViTImageClassifier(
+        backbone=backbone, num_classes=1000, preprocessor=None
+    )
+
+
+MODELS = {
+    "MobileNetV2": keras.applications.MobileNetV2,
+    "ResNet50": keras.applications.ResNet50,
+    "ViT (KerasHub)": vit_small,
+}
 
 
 def compiled_forward(model: keras.Model) -> Callable[[np.ndarray], Any]:
