@@ -31,14 +31,14 @@ from timing import BATCH_SIZES, paired_ratio, seconds_per_call
 import explainimg as ei
 
 def vit_small(weights: None = None) -> keras.Model:
-    """A KerasHub ViT classifier at 224x224 with random weights (ViT-Tiny's width: 16-pixel
-    patches, 196 patch tokens + a class token, 192 dims, 3 heads; 6 blocks instead of 12)."""
+    """A KerasHub ViT classifier at 224x224 with random weights in ViT-Tiny's configuration:
+    16-pixel patches (196 patch tokens + a class token), 12 blocks, 192 dims, 3 heads."""
     import keras_hub
 
     backbone = keras_hub.models.ViTBackbone(
         image_shape=(224, 224, 3),
         patch_size=16,
-        num_layers=6,
+        num_layers=12,
         num_heads=3,
         hidden_dim=192,
         mlp_dim=768,
