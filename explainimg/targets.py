@@ -28,8 +28,17 @@ from .errors import bad_argument, bad_type, said
 
 
 def _class_id(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise bad_type(attribute.name, "a class id (an integer >= 0)", value)
+    if value < 0:
+        raise bad_argument(attribute.name, "a class id (an integer >= 0)", value)
+
+
+def _check_below(name: str, value: int, output: Any) -> None:
+    """A clear error when index ``value`` is past the output's last axis."""
+    size = output.shape[-1]
+    if size is not None and value >= size:
+        raise bad_argument(name, f"an index below the output's {size} units", value)
 
 
 @attrs.frozen
@@ -43,6 +52,7 @@ class ClassScore:
         return f"class {self.class_id}"
 
     def __call__(self, output: Any) -> Any:
+        _check_below("class_id", self.class_id, output)
         return output[:, self.class_id]
 
 
@@ -57,6 +67,7 @@ class RegressionScore:
         return f"output {self.index}"
 
     def __call__(self, output: Any) -> Any:
+        _check_below("index", self.index, output)
         return output[:, self.index]
 
 
@@ -78,6 +89,7 @@ class MultiLabelScore:
         return "labels " + "+".join(map(str, self.class_ids))
 
     def __call__(self, output: Any) -> Any:
+        _check_below("class_ids", max(self.class_ids), output)
         return ops.sum(ops.take(output, list(self.class_ids), axis=1), axis=1)
 
 
@@ -145,6 +157,7 @@ class SegmentationScore:
                 "a segmentation output (batch, height, width, classes) for SegmentationScore",
                 said(f"output shape {tuple(output.shape)}"),
             )
+        _check_below("class_id", self.class_id, output)
         weights = self._weights(int(output.shape[1]), int(output.shape[2]))
         weights = weights / weights.sum()
         return ops.sum(output[..., self.class_id] * weights[None], axis=(1, 2))

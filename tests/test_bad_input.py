@@ -21,6 +21,7 @@ from explainimg.arguments import image_batch
 from explainimg.explanation import Explanation, TargetExplanation
 from explainimg.formatters import image as format_image
 from explainimg.images import STANDARD_MODES
+from explainimg.targets import ClassScore
 from tests import builders
 
 pytestmark = pytest.mark.core
@@ -179,6 +180,48 @@ CASES = {
         ValueError,
         "target_names: expected 4 names (one per class of the model), got 2 names",
     ),
+    "unknown output": (
+        dict(output="size"),
+        ValueError,
+        "output: expected one of the model's output names 'probs', got 'size'",
+    ),
+    "output index out of range": (
+        dict(output=3),
+        ValueError,
+        "output: expected an index between -1 and 0, got 3",
+    ),
+    "output of the wrong type": (
+        dict(output=True),
+        TypeError,
+        "output: expected the name or index of one of the model's outputs, got bool",
+    ),
+    "token_grid for a 4-D layer": (
+        dict(token_grid=(2, 2)),
+        ValueError,
+        "token_grid: expected None for layer 'conv_b', whose output is already a 4-D map, "
+        "got (2, 2)",
+    ),
+    "preprocess of the wrong type": (
+        dict(preprocess=3),
+        TypeError,
+        "preprocess: expected a function from images to model inputs, got int",
+    ),
+    "unknown preprocess name": (
+        dict(preprocess="tf"),
+        ValueError,
+        "preprocess: expected a function, or 'model' for the model's own preprocessor, got 'tf'",
+    ),
+    "class ids mixed with score functions": (
+        dict(targets=[1, ClassScore(2)]),
+        ValueError,
+        "targets: expected class ids or score functions, not a mix, got 2 targets, 1 of them "
+        "functions",
+    ),
+    "score function past the output": (
+        dict(targets=ClassScore(7)),
+        ValueError,
+        "class_id: expected an index below the output's 4 units, got 7",
+    ),
     "unknown method": (
         dict(method="magic"),
         ValueError,
@@ -254,9 +297,9 @@ BAD_MODELS = {
         "called. Give it a keras.Input(...) first layer, or call it once on a batch of images.",
     ),
     "not a model": (
-        lambda: lambda x: x,
+        lambda: "model.keras",
         TypeError,
-        "model: expected a keras.Model (Keras 3), got function",
+        "model: expected a keras.Model (Keras 3) or a function from images to scores, got str",
     ),
     "two outputs without output=": (
         _two_outputs,

@@ -289,3 +289,20 @@ def test_channels_first_model_equals_its_channels_last_twin(method):
             assert x.target == y.target
             np.testing.assert_allclose(x.heatmap, y.heatmap, atol=1e-5)
     np.testing.assert_allclose(np.asarray(ours[0].image), np.asarray(twin[0].image))
+
+
+def test_keras_hub_preprocessor_is_applied_once_with_preprocess_model():
+    keras_hub = pytest.importorskip("keras_hub")
+    model = HUB_FAMILIES["vit"]()
+    converter = keras_hub.layers.ViTImageConverter(
+        image_size=(32, 32), scale=1 / 127.5, offset=-1.0
+    )
+    model.preprocessor = keras_hub.models.ViTImageClassifierPreprocessor(image_converter=converter)
+    raw = np.random.default_rng(9).uniform(0, 255, (32, 32, 3)).astype("float32")
+    ours = ei.explain_prediction(model, raw, preprocess="model", top=2)
+    by_hand = ei.explain_prediction(model, raw / 127.5 - 1.0, top=2)
+    for a, b in zip(ours.targets, by_hand.targets, strict=True):
+        assert a.target == b.target
+        np.testing.assert_allclose(a.heatmap, b.heatmap, atol=1e-5)
+        assert a.score == pytest.approx(b.score, abs=1e-5)
+    np.testing.assert_array_equal(np.asarray(ours.image), np.round(raw).astype(np.uint8))

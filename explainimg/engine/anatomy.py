@@ -146,7 +146,7 @@ def dissect(
     """Work out the :class:`Anatomy` of ``model`` for the user's choices.
 
     ``score_functions``: custom score targets (the output may then have any shape)."""
-    model = check_model(model)
+    model = check_model(model, functions_too=True)
     run: ProbeRun | None = None
     if is_graph_model(model):
         io = model_io(model, image_input=image_input, output=output)

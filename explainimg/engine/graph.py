@@ -61,10 +61,14 @@ def is_graph_model(layer: Any) -> bool:
     )
 
 
-def check_model(model: Any) -> keras.Model:
-    """Raise a clear error unless ``model`` is a built Keras 3 model."""
+def check_model(model: Any, functions_too: bool = False) -> keras.Model:
+    """Raise a clear error unless ``model`` is a built Keras 3 model (``functions_too``: the
+    caller also takes plain functions, and the message says so)."""
     if not isinstance(model, keras.Model):
-        raise bad_type("model", "a keras.Model (Keras 3)", model)
+        expected = "a keras.Model (Keras 3)"
+        if functions_too:
+            expected += " or a function from images to scores"
+        raise bad_type("model", expected, model)
     built = model.built and (not is_graph_model(model) or _has_inputs(model))
     if not built:
         raise bad_argument(
