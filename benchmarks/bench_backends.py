@@ -30,6 +30,7 @@ from timing import BATCH_SIZES, paired_ratio, seconds_per_call
 
 import explainimg as ei
 
+
 def vit_small(weights: None = None) -> keras.Model:
     """A KerasHub ViT classifier at 224x224 with random weights in ViT-Tiny's configuration:
     16-pixel patches (196 patch tokens + a class token), 12 blocks, 192 dims, 3 heads."""
