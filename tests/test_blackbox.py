@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -62,10 +63,29 @@ def test_rise_equals_its_formula_with_a_fixed_seed():
     method = RISE(masks=40, cell_size=8, probability=0.3, seed=7, batch_size=16)
     expl = ei.explain_prediction(model, x, top=builders.CLASSES, method=method)
     for target in expl.targets:
-        saliency = np.einsum("n,nhw->hw", probabilities[:, target.target], masks) / (40 * 0.3)
+        weighted = np.einsum("n,nhw->hw", probabilities[:, target.target], masks)
+        saliency = weighted / masks.sum(axis=0)
         np.testing.assert_allclose(target.heatmap, _unit(saliency), atol=1e-5)
     again = ei.explain_prediction(model, x, top=builders.CLASSES, method=method)
     assert again.targets[0].heatmap.tobytes() == expl.targets[0].heatmap.tobytes()
+
+
+def test_rise_of_a_model_that_ignores_the_image_is_flat():
+    # Each pixel averages the same probability over the masks: whatever the drawn masks cover
+    # unevenly, the map is flat (dividing by masks * probability would show that unevenness).
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(3, activation="softmax", kernel_initializer="zeros"),
+        ]
+    )
+    method = RISE(masks=20, cell_size=8, probability=0.5, seed=3)
+    expl = ei.explain_prediction(model, builders.image(seed=45), method=method)
+    np.testing.assert_allclose(expl.targets[0].heatmap, 1.0, atol=1e-5)
+    rows, grids, columns = rise_factors(3, 20, 8, 0.5, (32, 32))
+    coverage = (rows @ grids @ columns).sum(axis=0) / (20 * 0.5)
+    assert coverage.max() - coverage.min() > 0.5  # the paper's normaliser would not be flat
 
 
 def test_rise_masks_keep_cells_with_the_probability():
