@@ -110,12 +110,15 @@ def test_occlusion_blur_baseline_and_batches_agree():
     assert batched[0].targets[0].heatmap.max() == pytest.approx(1.0)
 
 
-# Measured on these 50 images (seed-1 shapes model, TensorFlow): occlusion 50/50; RISE 43/50
-# with 16-pixel cells (38/50 with mask seed 1, 34/50 with 8-pixel cells even at 2000 masks):
-# black masks draw edges the shapes model reacts to, so RISE gets the bound of the other methods.
+# Measured on these 50 images (seed-1 shapes model, TensorFlow): occlusion 50/50; RISE 47/50
+# (49/50 with mask seed 1, 48/50 with 1000 masks). With the paper's probability 0.5, RISE got
+# 43/50 whatever the mask count or normaliser: all 7 misses were large discs, and half-black
+# masks draw round blobs that this toy model calls discs (a disc image with the disc masked
+# out still scored 0.65 for "disc"), so the disc's own presence barely moved the probability.
+# Keeping 3/4 of each image keeps the masked images closer to what the model was trained on.
 BLACK_BOX = {
-    "occlusion": (Occlusion(patch_size=16, stride=8), 0.9),
-    "rise": (RISE(masks=500, cell_size=16), 0.8),
+    "occlusion": (Occlusion(patch_size=16, stride=8), 0.96),
+    "rise": (RISE(masks=500, cell_size=16, probability=0.75), 0.92),
 }
 
 
