@@ -5,7 +5,7 @@ images for their true class. Part 2 (``--real``) explains the photos shipped wit
 with the real EfficientNet-Lite0 (needs ``explainimg[demo]``), with hand-drawn object boxes.
 Prints markdown tables for docs/metrics.md::
 
-    .venv/bin/python benchmarks/metrics_table.py [--real]
+    .venv/bin/python benchmarks/metrics_table.py [--real] [--methods occlusion rise]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ RANDOMIZED_IMAGES = 10
 PHOTO_BOXES = {"chelsea": (64, 56, 208, 176), "coffee": (0, 56, 144, 160)}
 
 
-def real_photos() -> None:
+def real_photos(keys: list[str]) -> None:
     """Deletion, insertion and pointing game per method on the shipped photos."""
     from explainimg.zoo import SAMPLE_PHOTO_CLASSES, efficientnet_lite0, sample_photos
 
@@ -39,7 +39,7 @@ def real_photos() -> None:
     photos = sample_photos()
     print("| method | deletion AUC (lower) | insertion AUC (higher) | pointing game |")
     print("|---|---|---|---|")
-    for key in METHODS:
+    for key in keys:
         method = ScoreCAM(max_channels=256) if key == "scorecam" else key
         deletion, insertion, pointing = [], [], []
         for name, photo in photos.items():
@@ -60,8 +60,12 @@ def real_photos() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", action="store_true", help="only the real-photo table")
-    if parser.parse_args().real:
-        real_photos()
+    parser.add_argument(
+        "--methods", nargs="+", default=list(METHODS), choices=list(METHODS), help="rows to make"
+    )
+    args = parser.parse_args()
+    if args.real:
+        real_photos(args.methods)
         return
     model = train_shapes_model(seed=1)
     data = make_shapes(IMAGES, seed=2468)
@@ -70,7 +74,7 @@ def main() -> None:
         "| energy on the shape | randomisation Spearman (lower) |"
     )
     print("|---|---|---|---|---|---|")
-    for key in METHODS:
+    for key in args.methods:
         explainer = ei.Explainer(model, method=key)
         deletion, insertion, pointing, energy = [], [], [], []
         for image, label, mask in zip(data.images, data.labels, data.masks, strict=True):

@@ -38,3 +38,21 @@ def paired_ratio(
             target()
             record.append(time.perf_counter() - begin)
     return statistics.median(times) / statistics.median(floor_times)
+
+
+def paired_times(
+    first: Callable[[], Any], second: Callable[[], Any], pairs: int
+) -> tuple[list[float], list[float]]:
+    """Wall times of ``pairs`` alternate calls of ``first`` and ``second`` (after one warm-up
+    each; the order flips every pair), so a change of load hits both: compare them pair by pair.
+    """
+    first()
+    second()
+    times: tuple[list[float], list[float]] = ([], [])
+    for pair in range(pairs):
+        order = (0, 1) if pair % 2 == 0 else (1, 0)
+        for which in order:
+            begin = time.perf_counter()
+            (first, second)[which]()
+            times[which].append(time.perf_counter() - begin)
+    return times

@@ -4,9 +4,12 @@ Each of ``masks`` masks is a grid of cells of ``cell_size`` pixels (default 32: 
 7 x 7 grid on 224 x 224 images), each cell kept with
 ``probability``, upsampled bilinearly (half-pixel centres) to one cell more than the image and
 shifted by a random offset below one cell, as in the paper. The map is
-sum_i p(image * M_i) M_i / (masks * probability), p the target's probability (the model's
-softmax/sigmoid output, or a softmax of its scores when it has none, as in the paper), divided
-by the max; it is at input resolution. The grids and offsets come from NumPy's PCG64 generator
+sum_i p(image * M_i) M_i / sum_i M_i, p the target's probability (the model's softmax/sigmoid
+output, or a softmax of its scores when it has none, as in the paper): the mean probability of
+the masked images weighted by how much each keeps of the pixel. The paper divides by
+masks * probability, the expectation of sum_i M_i; dividing by the sum itself (as xplique does)
+removes the random unevenness of the drawn masks' coverage from the map. The map is divided by
+its max; it is at input resolution. The grids and offsets come from NumPy's PCG64 generator
 seeded with ``seed``: a seed gives the same masks, and maps, on every Keras backend. The masks
 are built inside the call from small interpolation matrices; the full (masks, H, W) stack is
 held once per call.
@@ -71,7 +74,7 @@ def rise_factors(
 @attrs.frozen
 class RISE(Method):
     """RISE: the class probability on randomly masked copies of the image, averaged per pixel
-    over the masks that keep it, divided by the maximum.
+    over the masks weighted by how much of the pixel each keeps, divided by the maximum.
 
     >>> RISE(masks=500, cell_size=16).probability
     0.5
@@ -94,9 +97,10 @@ class RISE(Method):
             ctx.memo["rise"] = self._confidences_and_masks(ctx)
         confidences, masks = ctx.memo["rise"]
         height, width = (int(d) for d in masks.shape[1:])
-        weights = target_column(confidences, ctx, k) / (self.masks * self.probability)
-        flat = ops.matmul(weights, ops.reshape(masks, (self.masks, height * width)))
-        return ops.reshape(flat, (-1, height, width))
+        flat_masks = ops.reshape(masks, (self.masks, height * width))
+        flat = ops.matmul(target_column(confidences, ctx, k), flat_masks)
+        coverage = ops.sum(flat_masks, axis=0)
+        return ops.reshape(ops.divide_no_nan(flat, coverage), (-1, height, width))
 
     def _confidences_and_masks(self, ctx: Context) -> tuple[Any, Any]:
         image_size = (int(ctx.images.shape[1]), int(ctx.images.shape[2]))
