@@ -36,9 +36,10 @@ from .summary import (
 
 DEFAULT_MAX_WIDTH = 384
 THUMBNAIL_WIDTH = 64
-REDUCING_GAP = 3.0
+REDUCING_GAP = 2.0
 """Big pictures are first reduced by whole factors to within this many times the wanted size,
-then resampled: several times faster, and PIL documents the result as indistinguishable."""
+then resampled: about twice as fast for photos, and for pictures shown on screen hardly
+different (PIL calls 3.0 indistinguishable from a full resampling)."""
 
 
 @attrs.frozen
