@@ -66,6 +66,8 @@ def start_run_folder(folder: str | Path, settings: dict[str, Any], *, resume: bo
                 f"the model, images and options of the run in {str(folder)!r}",
                 said(f"a different {', '.join(changed)}"),
             )
+        for stale in folder.rglob(".*.tmp"):  # left by a killed run's unfinished writes
+            stale.unlink()
         return
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         got = said(f"{str(folder)!r}, which is not an empty folder")
