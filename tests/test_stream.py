@@ -176,3 +176,28 @@ def test_a_killed_run_resumes_to_the_same_outputs(tmp_path):
     assert sorted(before) == sorted(after)
     for name in before:
         assert before[name] == after[name], f"{name} differs from the uninterrupted run's"
+
+
+@pytest.mark.parametrize("index", [False, True], ids=["one file", "index"])
+def test_reports_name_images_by_file_and_escape_them(tmp_path, capsys, index):
+    photos = tmp_path / "photos"
+    tiny_images(photos, 3)
+    os.rename(photos / "img00001.png", photos / "<i>bold&.png")
+    tiny_model().save(tmp_path / "tiny.keras")
+    run = tmp_path / "run"
+    extra = ["--index-report"] if index else []
+    assert (
+        main(["explain", str(tmp_path / "tiny.keras"), str(photos), "--out", str(run), *extra]) == 0
+    )
+    capsys.readouterr()
+    html = (run / "report.html").read_text()
+    assert "&lt;i&gt;bold&amp;.png" in html and "<i>bold" not in html
+    assert "img00002.png" in html and "Image 0" not in html
+    assert html.count('loading="lazy"') == (3 if index else 0)
+    pages = sorted(p.name for p in (run / "report_files").glob("*.html")) if index else []
+    assert pages == (["0000000.html", "0000001.html", "0000002.html"] if index else [])
+    assert (run / "report_files").exists() == index  # a small report is one self-contained file
+    if index:
+        page = (run / "report_files" / "0000000.html").read_text()
+        assert "<h1>&lt;i&gt;bold&amp;.png</h1>" in page
+        assert 'src="0000000_overlay0.jpg"' in page and 'href="../report.html"' in page
