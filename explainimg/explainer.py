@@ -125,11 +125,10 @@ class Explainer:
         self.target_names = checked_target_names(target_names, self.n_classes)
 
     def __reduce__(self) -> Any:
-        raise TypeError(
-            "Explainer objects cannot be pickled (they hold a live Keras model and compiled "
-            "functions). Save the model (model.save('model.keras')), load it where it is needed "
-            "and make a new Explainer there; Explanation objects pickle fine."
-        )
+        # The model travels as .keras bytes; compiled functions are rebuilt on arrival.
+        from .model_transport import explainer_reduction
+
+        return explainer_reduction(self.model, self.layer, self._plan.method, self.target_names)
 
     @property
     def layer(self) -> str | None:
