@@ -32,6 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 import attrs
 import numpy as np
@@ -66,8 +67,12 @@ class StreamOptions:
     workers: int = attrs.field(factory=lambda: min(4, os.cpu_count() or 1))
 
 
-def _read(path: Path, shape: tuple[int | None, ...], mode: str) -> tuple[Image.Image, np.ndarray]:
-    picture = read_image(path)
+def read_for_model(
+    source: Path | BinaryIO, shape: tuple[int | None, ...], mode: str
+) -> tuple[Image.Image, np.ndarray]:
+    """The picture in ``source`` (a path or an open file) and its model input: converted,
+    resized and preprocessed (``mode``) as the command line does."""
+    picture = read_image(source)
     if shape[3] == 3 and picture.mode != "RGB":
         picture = picture.convert("RGB")
     pixels, _ = image_batch(picture, shape)  # converted and resized for the model
@@ -146,7 +151,7 @@ def _submit_reads(
     options: StreamOptions,
 ) -> Pending:
     return [
-        (position, path, pool.submit(_read, path, shape, options.preprocess_mode))
+        (position, path, pool.submit(read_for_model, path, shape, options.preprocess_mode))
         for position, path in todo
     ]
 
