@@ -108,12 +108,17 @@ class Report(Output):
     def __init__(self, report: StreamedReport, *, resumable: bool) -> None:
         self.report = report
         self.resumable = resumable
+        self.added = False
 
     def add_image(self, position: int, path: Path, expl: Explanation, pictures: Pictures) -> None:
         self.report.add(position, path.name, expl, pictures)
+        self.added = True
 
     def close(self) -> None:
-        self.report.close()
+        # A resumed run with nothing left to do keeps the report it finished with (the pieces
+        # of a one-file report are gone once it is written).
+        if self.added or not self.report.path.exists():
+            self.report.close()
 
     def abort(self) -> None:
         if not self.resumable:

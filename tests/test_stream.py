@@ -201,3 +201,26 @@ def test_reports_name_images_by_file_and_escape_them(tmp_path, capsys, index):
         page = (run / "report_files" / "0000000.html").read_text()
         assert "<h1>&lt;i&gt;bold&amp;.png</h1>" in page
         assert 'src="0000000_overlay0.jpg"' in page and 'href="../report.html"' in page
+
+
+def test_resuming_a_finished_run_changes_nothing(tmp_path, capsys):
+    tiny_images(tmp_path / "photos", 3)
+    tiny_model().save(tmp_path / "tiny.keras")
+    command = ["explain", str(tmp_path / "tiny.keras"), str(tmp_path / "photos")]
+    run = tmp_path / "run"
+    assert main([*command, "--out", str(run), "--no-progress"]) == 0
+    before = _run_files(run)
+    assert main([*command, "--out", str(run), "--no-progress", "--resume"]) == 0
+    assert "0 explained, 0 failed. (3 done before, skipped)" in capsys.readouterr().out
+    assert _run_files(run) == before
+    assert main([*command, "--out", str(run), "--resume", "--top", "2"]) == 2
+    assert capsys.readouterr().err == (
+        f"explainimg explain: --resume: expected the model, images and options of the run in "
+        f"'{run}', got a different top\n"
+    )
+    assert main([*command, "--out", str(run)]) == 2
+    assert capsys.readouterr().err == (
+        f"explainimg explain: --out: expected a new or empty folder (--resume continues a "
+        f"run), got '{run}', which is not an empty folder\n"
+    )
+    assert _run_files(run) == before
