@@ -114,8 +114,13 @@ def overlay(
         stripe = image.crop((0, first, image.width, stop)).convert(mode)
         base = np.asarray(stripe, dtype=np.float32)
         alpha = np.minimum(heat, float(alpha_limit))[..., np.newaxis]
-        blended = base[..., :3] * (1.0 - alpha) + _colorize_unit(heat, colormap) * 255.0 * alpha
-        pixels = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+        # base * (1 - alpha) + colour * 255 * alpha, in place: the same sums, fewer arrays.
+        blended = base[..., :3] * (1.0 - alpha)
+        colour = _colorize_unit(heat, colormap)
+        colour *= 255.0
+        colour *= alpha
+        blended += colour
+        pixels = np.clip(np.rint(blended, out=blended), 0, 255, out=blended).astype(np.uint8)
         if has_alpha:
             pixels = np.concatenate([pixels, base[..., 3:].astype(np.uint8)], axis=-1)
         result.paste(Image.fromarray(pixels), (0, first))
