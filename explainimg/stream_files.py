@@ -134,8 +134,13 @@ def explain_stream_files(
             for output in outputs:
                 output.abort()
             raise
-    for output in outputs:
-        output.close()
+    for position, output in enumerate(outputs):
+        try:
+            output.close()
+        except BaseException:
+            for rest in outputs[position + 1 :]:
+                rest.abort()
+            raise
     return counts[0], counts[1]
 
 
