@@ -27,7 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import numpy as np
 import tensorflow as tf
-from timing import paired_times
+from timing import alternate_times
 
 import explainimg as ei
 from explainimg.methods import RISE, Occlusion
@@ -92,7 +92,7 @@ def measure(name: str, batch_size: int, pairs: int) -> list[str]:
     batch = rng.uniform(-1, 1, (batch_size, 224, 224, 3)).astype(np.float32)
     rows = []
     for key, (ours, theirs) in runners(model, batch).items():
-        ours_times, their_times = paired_times(ours, theirs, pairs)
+        ours_times, their_times = alternate_times(ours, theirs, pairs)
         ratios = [a / b for a, b in zip(ours_times, their_times, strict=True)]
         row = (
             f"| {name} | {key} | {batch_size} | {statistics.median(ours_times):.2f} "

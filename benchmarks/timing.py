@@ -22,11 +22,11 @@ def seconds_per_call(function: Callable[[], Any], min_reps: int, min_seconds: fl
     return statistics.median(times)
 
 
-def paired_ratio(
+def paired_times(
     floor: Callable[[], Any], function: Callable[[], Any], min_reps: int, min_seconds: float
-) -> float:
-    """Median time of ``function`` over median time of ``floor``, the two called alternately
-    (after one warm-up each) so that a change in the machine's load hits both alike."""
+) -> tuple[float, float]:
+    """Median times of ``floor`` and of ``function``, the two called alternately (after one
+    warm-up each) so that a change in the machine's load hits both alike."""
     floor()
     function()
     floor_times: list[float] = []
@@ -37,10 +37,18 @@ def paired_ratio(
             begin = time.perf_counter()
             target()
             record.append(time.perf_counter() - begin)
-    return statistics.median(times) / statistics.median(floor_times)
+    return statistics.median(floor_times), statistics.median(times)
 
 
-def paired_times(
+def paired_ratio(
+    floor: Callable[[], Any], function: Callable[[], Any], min_reps: int, min_seconds: float
+) -> float:
+    """Median time of ``function`` over median time of ``floor`` (see :func:`paired_times`)."""
+    floor_time, time_taken = paired_times(floor, function, min_reps, min_seconds)
+    return time_taken / floor_time
+
+
+def alternate_times(
     first: Callable[[], Any], second: Callable[[], Any], pairs: int
 ) -> tuple[list[float], list[float]]:
     """Wall times of ``pairs`` alternate calls of ``first`` and ``second`` (after one warm-up

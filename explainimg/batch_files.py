@@ -15,12 +15,9 @@ not at all (through a temporary file). The exit code is 1 when any file failed, 
 from __future__ import annotations
 
 import json
-import os
-import re
 import sys
-import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from .arguments import image_batch
+from .atomic import write_atomically
 from .errors import bad_argument, said
 from .explain_audit import check_label_range, explain_labelled_batch
 from .explainer import Explainer
@@ -40,6 +38,7 @@ from .formatters.html import format_as_html
 from .formatters.image import format_as_image
 from .formatters.text import format_as_text
 from .images import read_image
+from .run_outputs import overlay_name
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
@@ -200,39 +199,8 @@ def check_destinations(html: str | None, overlays: str | None, json_path: str | 
         raise bad_argument("--overlays", "a folder", said(f"{overlays!r}, which is a file"))
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_atomically(path: str | Path, write: Callable[[Path], None]) -> None:
-    """Run ``write(temporary_path)`` then move the result to ``path``: a failure (a full disk)
-    leaves no half-written file, and an older file there stays as it was."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        # mkstemp creates the file private (0600); give it the permissions open() would.
-        os.chmod(temporary, 0o666 & ~_current_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _save_png(picture: Image.Image, path: Path) -> None:
     picture.save(path, format="PNG")
-
-
-def overlay_name(path: Path, position: int, target: int, name: str | None) -> str:
-    """The overlay file name for target ``position`` of image ``path`` (the class name, made
-    safe for file systems, when known)."""
-    label = f"class{target}"
-    if name:
-        label += "_" + re.sub(r"[^\w.-]+", "_", name).strip("_")[:60]
-    return f"{path.stem}_{position}_{label}.png"
 
 
 def write_outputs(

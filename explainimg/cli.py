@@ -24,6 +24,9 @@ METHOD_KEYS = (
     "guided_gradcam",
 )
 PREPROCESS_MODES = ("none", "tf", "torch", "caffe")
+INDEX_REPORT_THRESHOLD = 200
+"""As :data:`explainimg.formatters.report_files.INDEX_REPORT_THRESHOLD` (kept here so that
+``--help`` needs no import of the formatters)."""
 IMAGENET_CLASSES = 1000
 
 
@@ -95,15 +98,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--image-width",
         type=int,
         metavar="PIXELS",
-        help="width of the pictures in the HTML report (default: the image's, at most 384)",
+        help="width of the pictures in the report and of the overlay files (default: the "
+        "image's, at most 384)",
     )
     explain.add_argument(
         "--image-format",
         choices=("png", "jpeg"),
-        help="picture format in the HTML report (default: png, jpeg above 100 images)",
+        help="format of the report's pictures and the overlay files (default: jpeg; for "
+        "--labels audits png, jpeg above 100 images)",
     )
-    explain.add_argument("--overlays", metavar="DIR", help="write one overlay PNG per target")
-    explain.add_argument("--json", metavar="FILE", help="write the explanations as JSON")
+    explain.add_argument("--overlays", metavar="DIR", help="write one overlay per target")
+    explain.add_argument(
+        "--json", metavar="FILE", help="write the explanations as one JSON document"
+    )
+    explain.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write a resumable run folder: results.jsonl (one line per image, as they "
+        "come), heatmaps/*.npz, overlays/ and report.html (see docs/pipeline.md)",
+    )
+    explain.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out DIR, skipping the images already done",
+    )
+    explain.add_argument(
+        "--index-report",
+        action="store_true",
+        help="write the report as an index page linking to one page per image (the default "
+        f"above {INDEX_REPORT_THRESHOLD} images; else one self-contained file)",
+    )
     explain.add_argument("--batch-size", type=int, default=16, help="default: %(default)s")
     explain.add_argument(
         "--no-progress", action="store_true", help="hide the progress line (shown on stderr)"
@@ -172,16 +196,7 @@ def _labelled(args: argparse.Namespace, names: list[str] | None) -> tuple[list, 
     return paths, labels, boxes
 
 
-def _explain(args: argparse.Namespace) -> int:
-    from .batch_files import (
-        check_destinations,
-        explain_files,
-        image_files,
-        load_model,
-        print_summary,
-        write_outputs,
-    )
-
+def _check_combinations(args: argparse.Namespace) -> None:
     if args.labels is not None and (args.top is not None or args.targets is not None):
         raise ValueError(
             "--labels: expected no --top or --targets (the audit explains the "
@@ -189,20 +204,109 @@ def _explain(args: argparse.Namespace) -> int:
         )
     if args.boxes is not None and args.labels is None:
         raise ValueError("--boxes: expected --labels too, got --boxes alone")
+    if args.out is not None and (args.html or args.overlays or args.json or args.labels):
+        raise ValueError(
+            "--out: expected no --html, --overlays, --json or --labels (the run folder holds "
+            "the report, overlays and results), got some"
+        )
+    if args.resume and args.out is None:
+        raise ValueError("--resume: expected --out DIR (the run to continue), got no --out")
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from .batch_files import check_destinations, image_files
+
+    _check_combinations(args)
     names = _names(args.names)
-    paths, labels, boxes = (
-        _labelled(args, names) if args.labels else (image_files(args.images), None, None)
-    )
+    if args.labels:
+        return _audit(args, names)
+    paths = image_files(args.images)
     check_destinations(args.html, args.overlays, args.json)
+    return _stream(args, names, paths)
+
+
+def _settings(args: argparse.Namespace, paths: list[Path]) -> dict:
+    """What a resumed run must share with the run it continues."""
+    from .run_folder import images_digest
+
+    keys = ("top", "targets", "method", "layer", "preprocess", "names", "batch_size")
+    return {
+        "model": str(Path(args.model).resolve()),
+        "images": images_digest(paths),
+        "image_count": len(paths),
+        **{key: getattr(args, key) for key in keys},
+        "image_width": args.image_width,
+        "image_format": args.image_format or "jpeg",
+        "index_report": args.index_report or len(paths) > INDEX_REPORT_THRESHOLD,
+    }
+
+
+def _stream(args: argparse.Namespace, names: list[str] | None, paths: list[Path]) -> int:
+    from .batch_files import Progress, load_model
+    from .explainer import Explainer
+    from .run_folder import build_outputs, start_run_folder
+    from .stream_files import StreamOptions, explain_stream_files
+
+    settings = _settings(args, paths)
+    if args.out is not None:
+        start_run_folder(args.out, settings, resume=args.resume)
     model = load_model(args.model)
     if args.names is None and model.outputs[0].shape[-1] == IMAGENET_CLASSES:
         print("tip: --names imagenet shows ImageNet class names", file=sys.stderr)
+    explainer = Explainer(model, layer=args.layer, method=args.method, target_names=names)
+    outputs, done, written = build_outputs(
+        out=args.out,
+        html=args.html,
+        overlays=args.overlays,
+        json_path=args.json,
+        resume=args.resume,
+        title=f"explainimg: {Path(args.model).name}",
+        models=[model.name],
+        index=settings["index_report"],
+    )
+    wants_report = bool(args.html or args.out)
+    options = StreamOptions(
+        preprocess_mode=args.preprocess,
+        top=args.top,
+        targets=args.targets,
+        batch_size=args.batch_size,
+        image_width=args.image_width,
+        image_format=settings["image_format"],
+        pictures=bool(args.overlays or wants_report),
+        thumbnails=wants_report,
+        text=True,
+    )
+    show = None if args.no_progress else Progress(len(paths))
+    explained, failed = explain_stream_files(
+        explainer, paths, outputs, options, skip=done, progress=show
+    )
+    if show is not None:
+        show.close()
+    skipped = f" ({len(done)} done before, skipped)" if done else ""
+    print(f"{explained} explained, {failed} failed.{skipped}")
+    for item in written:
+        print(f"wrote {item}")
+    return 1 if failed else 0
+
+
+def _audit(args: argparse.Namespace, names: list[str] | None) -> int:
+    """``--labels``: explain the predicted and true classes, then write the audit report."""
+    from .audit_files import write_audit
+    from .batch_files import (
+        check_destinations,
+        explain_files,
+        load_model,
+        print_summary,
+        write_outputs,
+    )
+
+    paths, labels, boxes = _labelled(args, names)
+    check_destinations(args.html, args.overlays, args.json)
+    model = load_model(args.model)
     results, failures = explain_files(
         model,
         paths,
         preprocess_mode=args.preprocess,
-        top=args.top,
-        targets=args.targets,
         method=args.method,
         layer=args.layer,
         target_names=names,
@@ -214,22 +318,20 @@ def _explain(args: argparse.Namespace) -> int:
     written = write_outputs(
         results,
         failures,
-        html=None if labels else args.html,
+        html=None,
         overlays=args.overlays,
         json_path=args.json,
         title=title,
         image_width=args.image_width,
         image_format=args.image_format,
     )
-    if labels and results:
-        from .audit_files import write_audit
-
+    if results:
         audit, audit_written = write_audit(
             results, paths, labels, boxes, html=args.html, title=f"{title} audit"
         )
         written += audit_written
     print_summary(results, failures, written)
-    if labels and results:
+    if results:
         print(f"accuracy {audit.accuracy:.1%} ({len(audit.mistakes)} mistakes)")
     return 1 if failures else 0
 

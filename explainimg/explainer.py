@@ -158,14 +158,17 @@ class Explainer:
             io.input_names, io.image_input, tuple(shape for shape, _ in io.extra_specs)
         )
         self._channels_first = io.channels_first
+        self._preprocess_option = preprocess
         self._preprocess = checked_preprocess(preprocess, model)
         self.target_names = checked_target_names(target_names, self.n_classes)
 
     def __reduce__(self) -> Any:
-        raise TypeError(
-            "Explainer objects cannot be pickled (they hold a live Keras model and compiled "
-            "functions). Save the model (model.save('model.keras')), load it where it is needed "
-            "and make a new Explainer there; Explanation objects pickle fine."
+        # The model travels as .keras bytes; compiled functions are rebuilt on arrival.
+        from .model_transport import explainer_reduction
+
+        options = {**self._choices, "preprocess": self._preprocess_option}
+        return explainer_reduction(
+            self.model, self.layer, self._plan.method, self.target_names, options
         )
 
     @property

@@ -597,9 +597,12 @@ def test_all_zero_heatmaps_set_error(model):
     assert ei.explain_prediction(model, GOOD).error is None
 
 
-def test_explainer_pickling_says_what_to_do(model):
-    with pytest.raises(TypeError, match=r"^Explainer objects cannot be pickled .*model\.save"):
-        pickle.dumps(ei.Explainer(model))
+def test_explainer_pickles_with_its_model(model):
+    explainer = ei.Explainer(model, target_names=["a", "b", "c", "d"])
+    copy = pickle.loads(pickle.dumps(explainer))
+    assert copy.model is not model and copy.layer == explainer.layer == "conv_b"
+    assert copy.target_names == ["a", "b", "c", "d"]
+    assert copy.explain(GOOD, top=2) == explainer.explain(GOOD, top=2)
     expl = ei.explain_prediction(model, GOOD)
     assert pickle.loads(pickle.dumps(expl)) == expl
 

@@ -57,7 +57,7 @@ def test_folder_with_a_broken_image(folder, capsys):
     assert "failed: " in err and "broken.png: cannot read image" in err
     assert "3 explained, 1 failed." in out
     assert sorted(p.name for p in (folder / "overlays").iterdir()) == sorted(
-        f"shape{i}_{k}_class{t['target']}_{t['target_name']}.png"
+        f"shape{i}_{k}_class{t['target']}_{t['target_name']}.jpg"
         for i, expl in enumerate(json.loads((folder / "out.json").read_text())["results"])
         for k, t in enumerate(expl["targets"])
     )
@@ -73,7 +73,7 @@ def test_folder_with_a_broken_image(folder, capsys):
     overlay = Image.open(
         folder
         / "overlays"
-        / "shape0_0_class{target}_{target_name}.png".format(
+        / "shape0_0_class{target}_{target_name}.jpg".format(
             **json.loads((folder / "out.json").read_text())["results"][0]["targets"][0]
         )
     )

@@ -123,7 +123,7 @@ def test_report_has_a_summary_with_thumbnails_and_a_section_per_image():
     assert len(thumbnails) == 5
     assert all(decode(img["src"]).size == (64, 64) for img in thumbnails)
     assert len(page.images) == 5 * 3  # thumbnail, input, one overlay each
-    assert page.cells[:5] == ["0", "", "1", "disc", "0.900"]
+    assert page.cells[:6] == ["0", "", "Image 0", "1", "disc", "0.900"]
 
 
 def test_explanation_shows_itself_in_jupyter():

@@ -30,16 +30,29 @@ from .summary import summarize
 _PNG_PREFIX = "data:image/png;base64,"
 
 
-def image_to_data_uri(image: Image.Image, image_format: str = "png", quality: int = 85) -> str:
-    """A ``data:`` URI holding ``image`` as PNG or JPEG (JPEG drops transparency)."""
+def image_bytes(image: Image.Image, image_format: str = "png", quality: int = 85) -> bytes:
+    """``image`` encoded as PNG or JPEG (JPEG drops transparency).
+
+    >>> image_bytes(Image.new("RGB", (4, 4)), "jpeg")[:3]
+    b'\\xff\\xd8\\xff'
+    """
     buffer = io.BytesIO()
     image = standard_image(image)  # PNG cannot hold CMYK, 16-bit or float pictures
     if image_format == "jpeg":
         image.convert("RGB").save(buffer, format="JPEG", quality=quality)
     else:
         image.save(buffer, format="PNG", optimize=False)
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f"data:image/{image_format};base64,{encoded}"
+    return buffer.getvalue()
+
+
+def bytes_to_data_uri(data: bytes, image_format: str) -> str:
+    """A ``data:`` URI holding encoded picture ``data`` ("png" or "jpeg")."""
+    return f"data:image/{image_format};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def image_to_data_uri(image: Image.Image, image_format: str = "png", quality: int = 85) -> str:
+    """A ``data:`` URI holding ``image`` as PNG or JPEG (JPEG drops transparency)."""
+    return bytes_to_data_uri(image_bytes(image, image_format, quality), image_format)
 
 
 def format_as_dict(expl: Explanation, *, include_image: bool = False) -> dict[str, Any]:

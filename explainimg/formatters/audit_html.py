@@ -29,8 +29,9 @@ from ..audit import FRAME, OFF_OBJECT, Audit, AuditItem, ClassSummary, audit_exp
 from ..errors import bad_argument, said
 from ..explanation import Explanation
 from .as_dict import image_to_data_uri
-from .html import _ENVIRONMENT, PNG_REPORT_LIMIT, _resized
+from .html import _ENVIRONMENT, PNG_REPORT_LIMIT
 from .image import Colormap, overlay
+from .pictures import resized
 from .summary import format_proba, format_share
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def _class_label(target: int, name: str | None) -> str:
 
 
 def _card(item: AuditItem, order: int, width: int, image_format: str, draw: Any) -> dict:
-    picture = _resized(item.explanation.image, width)
+    picture = resized(item.explanation.image, width)
     heatmaps = [(item.explanation.targets[0].heatmap, "predicted", item.predicted_name)]
     if not item.correct:
         heatmaps.append((item.explanation.target(item.label).heatmap, "true", item.label_name))

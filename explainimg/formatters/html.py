@@ -17,27 +17,18 @@ or shown in Jupyter as it is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import jinja2
 from PIL import Image
 
 from ..errors import bad_argument, bad_type, said
-from ..explanation import Explanation, checked_explanation
-from .as_dict import image_to_data_uri
-from .image import Colormap, overlay
-from .summary import (
-    format_peak,
-    format_proba,
-    format_score,
-    format_share,
-    summarize,
-    target_positions,
-)
+from ..explanation import Explanation
+from .as_dict import bytes_to_data_uri
+from .image import Colormap
+from .pictures import Pictures, draw_pictures
 
-DEFAULT_MAX_WIDTH = 384
-THUMBNAIL_WIDTH = 64
 PNG_REPORT_LIMIT = 100
 """Reports of more images than this use JPEG by default, to stay small (see format_as_html)."""
 
@@ -48,74 +39,41 @@ _ENVIRONMENT = jinja2.Environment(
 )
 
 
-def _resized(image: Image.Image, width: int) -> Image.Image:
-    if image.width == width:
-        return image
-    height = max(1, round(image.height * width / image.width))
-    return image.resize((width, height), Image.LANCZOS)
-
-
-def _item(
-    expl: Explanation,
-    *,
-    targets: Sequence[int] | None,
-    alpha_limit: float,
-    colormap: str | Colormap,
-    resampling_filter: int,
-    image_width: int | None,
-    image_format: str,
-    show_original: bool,
-    thumbnail: bool,
+def explanation_item(
+    expl: Explanation, pictures: Pictures, uris: Callable[[str, bytes], str]
 ) -> dict[str, Any]:
-    """What the templates need for one explanation: data URIs, sizes and formatted numbers."""
-    expl = checked_explanation(expl, needs_image=True)
-    width = image_width or min(expl.image.width, DEFAULT_MAX_WIDTH)
-    picture = _resized(expl.image, width)
-    rows = []
-    first_overlay = None
-    for position in target_positions(targets, expl):
-        target = expl.targets[position]
-        drawn = overlay(
-            picture,
-            target.heatmap,
-            alpha_limit=alpha_limit,
-            colormap=colormap,
-            resampling_filter=resampling_filter,
-        )
-        if first_overlay is None:
-            first_overlay = drawn
-        summary = summarize(target.heatmap, expl.image.size)
-        rows.append(
-            {
-                "target": target.target,
-                "name": target.target_name,
-                "score": format_score(target.score),
-                "proba": format_proba(target.proba),
-                "peak": format_peak(summary) if target.heatmap.any() else "-",
-                "share": format_share(summary.hot_share),
-                "overlay": image_to_data_uri(drawn, image_format),
-            }
-        )
+    """What the templates need for one explanation: its fields, the formatted numbers and, for
+    each picture, ``uris(role, data)`` (role "original", "overlay0", ..., "thumbnail")."""
+    rows = [
+        {**row, "overlay": uris(f"overlay{k}", data)}
+        for k, (row, data) in enumerate(zip(pictures.rows, pictures.overlays, strict=True))
+    ]
     item: dict[str, Any] = {
         "estimator": expl.estimator,
         "method": expl.method,
         "layer": expl.layer,
         "description": expl.description,
         "error": expl.error,
-        "width": picture.width,
-        "height": picture.height,
-        "original": image_to_data_uri(picture, image_format) if show_original else None,
+        "width": pictures.width,
+        "height": pictures.height,
+        "original": None if pictures.original is None else uris("original", pictures.original),
         "rows": rows,
         "thumbnail": None,
     }
-    if thumbnail:
-        small = _resized(picture if first_overlay is None else first_overlay, THUMBNAIL_WIDTH)
+    if pictures.thumbnail is not None:
         item.update(
-            thumbnail=image_to_data_uri(small, image_format),
-            thumb_width=small.width,
-            thumb_height=small.height,
+            thumbnail=uris("thumbnail", pictures.thumbnail),
+            thumb_width=pictures.thumbnail_size[0],
+            thumb_height=pictures.thumbnail_size[1],
         )
     return item
+
+
+def _item(expl: Explanation, **options: Any) -> dict[str, Any]:
+    pictures = draw_pictures(expl, **options)
+    return explanation_item(
+        expl, pictures, lambda _, data: bytes_to_data_uri(data, pictures.image_format)
+    )
 
 
 def format_as_html(

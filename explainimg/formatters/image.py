@@ -74,6 +74,18 @@ def colorize(heat: np.ndarray, colormap: str | Colormap = "viridis") -> np.ndarr
     return rgb / 255.0 if colors.dtype == np.uint8 else np.clip(rgb, 0.0, 1.0)
 
 
+def _colorize_unit(heat: np.ndarray, colormap: str | Colormap) -> np.ndarray:
+    """:func:`colorize` for heat known to lie in [0, 1]: for a matplotlib colormap, its
+    lookup table indexed as matplotlib indexes it (the same colours, without matplotlib's
+    checks for values out of range, NaN and masks, which cost as much as the lookup)."""
+    chosen = _checked_colormap(colormap)
+    if not isinstance(chosen, matplotlib.colors.Colormap):
+        return colorize(heat, colormap)
+    chosen._ensure_inited()  # matplotlib builds the table on first use
+    table = np.clip(chosen._lut[: chosen.N, :3].astype(np.float32), 0.0, 1.0)
+    return table.take(np.minimum((heat * chosen.N).astype(np.intp), chosen.N - 1), axis=0)
+
+
 def overlay(
     image: Image.Image,
     heatmap: np.ndarray,
@@ -102,8 +114,13 @@ def overlay(
         stripe = image.crop((0, first, image.width, stop)).convert(mode)
         base = np.asarray(stripe, dtype=np.float32)
         alpha = np.minimum(heat, float(alpha_limit))[..., np.newaxis]
-        blended = base[..., :3] * (1.0 - alpha) + colorize(heat, colormap) * 255.0 * alpha
-        pixels = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+        # base * (1 - alpha) + colour * 255 * alpha, in place: the same sums, fewer arrays.
+        blended = base[..., :3] * (1.0 - alpha)
+        colour = _colorize_unit(heat, colormap)
+        colour *= 255.0
+        colour *= alpha
+        blended += colour
+        pixels = np.clip(np.rint(blended, out=blended), 0, 255, out=blended).astype(np.uint8)
         if has_alpha:
             pixels = np.concatenate([pixels, base[..., 3:].astype(np.uint8)], axis=-1)
         result.paste(Image.fromarray(pixels), (0, first))

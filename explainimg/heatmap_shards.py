@@ -1,0 +1,56 @@
+"""Heatmaps of a run as NPZ shards, one per batch, for programs (NumPy only, no TensorFlow).
+
+Shard ``heatmaps/0000032.npz`` holds the batch that starts at image 32 of the run: ``files``
+(N,) strings, ``targets`` (N, K) class ids and ``heatmaps`` (N, K, h, w) float32 in [0, 1].
+Read a run's heatmaps back with :func:`read_heatmaps`:
+
+>>> import tempfile, numpy as np
+>>> folder = Path(tempfile.mkdtemp())
+>>> write_shard(folder, 0, ["a.jpg", "b.jpg"], np.array([[3], [5]]), np.zeros((2, 1, 7, 7)))
+>>> for file, targets, heatmaps in read_heatmaps(folder):
+...     print(file, targets.tolist(), heatmaps.shape)
+a.jpg [3] (1, 7, 7)
+b.jpg [5] (1, 7, 7)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import write_atomically
+
+
+def shard_path(folder: str | Path, start: int) -> Path:
+    """The shard of the batch whose first image is image ``start`` of the run."""
+    return Path(folder) / f"{start:07d}.npz"
+
+
+def write_shard(
+    folder: str | Path,
+    start: int,
+    files: Sequence[str],
+    targets: np.ndarray,
+    heatmaps: np.ndarray,
+) -> None:
+    """Write one batch's heatmaps (whole or not at all)."""
+
+    def write(temporary: Path) -> None:
+        with temporary.open("wb") as out:
+            np.savez(
+                out,
+                files=np.array(list(files), dtype=str),
+                targets=np.asarray(targets, dtype=np.int64),
+                heatmaps=np.asarray(heatmaps, dtype=np.float32),
+            )
+
+    write_atomically(shard_path(folder, start), write)
+
+
+def read_heatmaps(folder: str | Path) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """(file, class ids (K,), heatmaps (K, h, w)) for every image of a run, in run order."""
+    for shard in sorted(Path(folder).glob("*.npz")):
+        with np.load(shard) as data:
+            yield from zip(data["files"].tolist(), data["targets"], data["heatmaps"], strict=True)

@@ -1,0 +1,232 @@
+"""Explain image files as a stream: read and draw on worker threads around the compiled calls.
+
+Files are read, converted and resized for the model on a thread pool a couple of batches
+ahead; each batch goes through the compiled explainer on the calling thread; the pictures of
+its images are drawn, encoded and written on the pool while the next batch is explained (PIL
+and the compiled call both release the GIL). At most a few batches are in memory at a time,
+whatever the number of files. A file that cannot be read (broken, not an image, a
+decompression bomb) becomes a failure of its own; the run goes on.
+
+>>> import keras, numpy as np, tempfile
+>>> from PIL import Image
+>>> from explainimg.explainer import Explainer
+>>> from explainimg.run_outputs import Output
+>>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3),
+...     keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+>>> folder = Path(tempfile.mkdtemp())
+>>> Image.new("RGB", (16, 16)).save(folder / "a.png")
+>>> (folder / "b.png").write_text("not a picture")
+13
+>>> class Count(Output):
+...     def add_batch(self, start, finished):
+...         print([item.failure is None for item in finished])
+>>> explain_stream_files(Explainer(model), sorted(folder.iterdir()), [Count()], StreamOptions())
+[True, False]
+(1, 1)
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import BinaryIO
+
+import attrs
+import numpy as np
+from PIL import Image
+
+from .arguments import image_batch
+from .batch_files import preprocess
+from .explainer import Explainer
+from .explanation import Explanation
+from .formatters.pictures import draw_pictures
+from .formatters.text import format_as_text
+from .images import read_image
+from .run_outputs import Finished, Output
+
+READ_AHEAD = 2
+"""Batches read ahead of the one being explained, and batches being drawn behind it."""
+
+
+@attrs.frozen
+class StreamOptions:
+    """How to explain and draw: see ``explainimg explain --help`` for each."""
+
+    preprocess_mode: str = "none"
+    top: int | None = None
+    targets: list[int] | None = None
+    batch_size: int = 16
+    image_width: int | None = None
+    image_format: str = "jpeg"
+    pictures: bool = True
+    thumbnails: bool = False
+    text: bool = False
+    workers: int = attrs.field(factory=lambda: min(4, os.cpu_count() or 1))
+
+
+def read_for_model(
+    source: Path | BinaryIO, shape: tuple[int | None, ...], mode: str
+) -> tuple[Image.Image, np.ndarray]:
+    """The picture in ``source`` (a path or an open file) and its model input: converted,
+    resized and preprocessed (``mode``) as the command line does."""
+    picture = read_image(source)
+    if shape[3] == 3 and picture.mode != "RGB":
+        picture = picture.convert("RGB")
+    pixels, _ = image_batch(picture, shape)  # converted and resized for the model
+    return picture, preprocess(pixels, mode)
+
+
+Pending = list[tuple[int, Path, Future]]
+
+
+def _batches(
+    paths: Sequence[Path], size: int, skip: set[str]
+) -> Iterator[tuple[int, list[tuple[int, Path]]]]:
+    """(first position, [(position, path)]) of each batch of the run with work left in it."""
+    for start in range(0, len(paths), size):
+        todo = [(start + i, path) for i, path in enumerate(paths[start : start + size])]
+        todo = [(position, path) for position, path in todo if str(path) not in skip]
+        if todo:
+            yield start, todo
+
+
+def explain_stream_files(
+    explainer: Explainer,
+    paths: Sequence[Path],
+    outputs: Sequence[Output],
+    options: StreamOptions,
+    *,
+    skip: set[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """Explain ``paths`` (but those in ``skip``) into ``outputs``; returns (explained, failed).
+
+    ``progress(done)`` is called after each batch with the number of files done so far (the
+    skipped ones included). On an error the outputs are aborted, leaving only whole files.
+    """
+    skip = skip or set()
+    shape = tuple(explainer.model.inputs[0].shape)
+    counts = [0, 0]
+    done = sum(1 for path in paths if str(path) in skip)
+    with ThreadPoolExecutor(options.workers, thread_name_prefix="explainimg") as pool:
+        try:
+            reading: deque[tuple[int, Pending]] = deque()
+            drawing: deque[tuple[int, Pending]] = deque()
+            batches = _batches(paths, options.batch_size, skip)
+            for start, todo in batches:
+                reading.append((start, _submit_reads(pool, todo, shape, options)))
+                if len(reading) <= READ_AHEAD:
+                    continue
+                drawing.append(_explain(pool, explainer, *reading.popleft(), options, outputs))
+                if len(drawing) > READ_AHEAD:
+                    done += _finish(*drawing.popleft(), outputs, counts)
+                    _report(progress, done)
+            while reading:
+                drawing.append(_explain(pool, explainer, *reading.popleft(), options, outputs))
+            while drawing:
+                done += _finish(*drawing.popleft(), outputs, counts)
+                _report(progress, done)
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            for output in outputs:
+                output.abort()
+            raise
+    for position, output in enumerate(outputs):
+        try:
+            output.close()
+        except BaseException:
+            for rest in outputs[position + 1 :]:
+                rest.abort()
+            raise
+    return counts[0], counts[1]
+
+
+def _report(progress: Callable[[int], None] | None, done: int) -> None:
+    if progress is not None:
+        progress(done)
+
+
+def _submit_reads(
+    pool: ThreadPoolExecutor,
+    todo: list[tuple[int, Path]],
+    shape: tuple[int | None, ...],
+    options: StreamOptions,
+) -> Pending:
+    return [
+        (position, path, pool.submit(read_for_model, path, shape, options.preprocess_mode))
+        for position, path in todo
+    ]
+
+
+def _explain(
+    pool: ThreadPoolExecutor,
+    explainer: Explainer,
+    start: int,
+    reads: Pending,
+    options: StreamOptions,
+    outputs: Sequence[Output],
+) -> tuple[int, Pending]:
+    """Explain the readable files of one batch; start drawing each explained image."""
+    drawn: Pending = []
+    readable: list[tuple[int, Path, Image.Image, np.ndarray]] = []
+    for position, path, future in reads:
+        try:
+            picture, pixels = future.result()
+        except Exception as error:  # one bad file (PIL raises many types) must not end the run
+            drawn.append((position, path, _failed(position, path, f"cannot read image ({error})")))
+            continue
+        readable.append((position, path, picture, pixels))
+    if readable:
+        expls = explainer.explain_batch(
+            np.concatenate([pixels for *_, pixels in readable]),
+            targets=options.targets,
+            top=options.top,
+            images=[picture for _, _, picture, _ in readable],
+        )
+        for (position, path, _, _), expl in zip(readable, expls, strict=True):
+            drawn.append(
+                (position, path, pool.submit(_draw, position, path, expl, options, outputs))
+            )
+    drawn.sort(key=lambda entry: entry[0])
+    return start, drawn
+
+
+def _failed(position: int, path: Path, reason: str) -> Future:
+    future: Future = Future()
+    future.set_result(Finished(position, path, None, None, reason))
+    return future
+
+
+def _draw(
+    position: int,
+    path: Path,
+    expl: Explanation,
+    options: StreamOptions,
+    outputs: Sequence[Output],
+) -> Finished:
+    """Draw and write one image's pictures (on a worker thread)."""
+    if not expl.targets:
+        return Finished(position, path, None, None, str(expl.error))
+    if options.pictures:
+        pictures = draw_pictures(
+            expl,
+            image_width=options.image_width,
+            image_format=options.image_format,
+            show_original=options.thumbnails,
+            thumbnail=options.thumbnails,
+        )
+        for output in outputs:
+            output.add_image(position, path, expl, pictures)
+    return Finished(position, path, expl, format_as_text(expl) if options.text else None, None)
+
+
+def _finish(start: int, drawn: Pending, outputs: Sequence[Output], counts: list[int]) -> int:
+    finished = [future.result() for _, _, future in drawn]
+    for output in outputs:
+        output.add_batch(start, finished)
+    for item in finished:
+        counts[item.expl is None] += 1
+    return len(finished)
