@@ -128,12 +128,21 @@ def explain_files(
     batch_size: int = 16,
     progress: bool = True,
     labels: Sequence[int] | None = None,
+    output: Any = None,
+    preprocess: Any = None,
 ) -> tuple[list[tuple[Path, Explanation]], list[Failure]]:
     """Explain every readable file; returns (path, explanation) pairs and the failures.
 
     With ``labels`` (one class id per path) each file is explained for its predicted class,
     then its true class (see :func:`explainimg.explain_for_audit`)."""
-    explainer = Explainer(model, layer=layer, method=method, target_names=target_names)
+    explainer = Explainer(
+        model,
+        layer=layer,
+        method=method,
+        target_names=target_names,
+        output=output,
+        preprocess=preprocess,
+    )
     if labels is not None:
         check_label_range(labels, explainer.n_classes)
         label_of = dict(zip(paths, labels, strict=True))

@@ -23,7 +23,7 @@ METHOD_KEYS = (
     "integrated_gradients",
     "guided_gradcam",
 )
-PREPROCESS_MODES = ("none", "tf", "torch", "caffe")
+PREPROCESS_MODES = ("none", "tf", "torch", "caffe", "model")
 INDEX_REPORT_THRESHOLD = 200
 """As :data:`explainimg.formatters.report_files.INDEX_REPORT_THRESHOLD` (kept here so that
 ``--help`` needs no import of the formatters)."""
@@ -75,8 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=PREPROCESS_MODES,
         default="none",
         help="keras.applications preprocessing applied to 0..255 RGB pixels after resizing: "
-        "tf (-1..1), torch (ImageNet mean/std), caffe (BGR minus means); none keeps raw "
+        "tf (-1..1), torch (ImageNet mean/std), caffe (BGR minus means); model: the "
+        "model's own preprocessor (KerasHub classifiers saved with one); none keeps raw "
         "pixels (default: %(default)s)",
+    )
+    explain.add_argument(
+        "--output",
+        metavar="NAME|INDEX",
+        help="the output to explain, by name or index, for a model with several outputs",
     )
     explain.add_argument(
         "--names", help="class names: a text file with one name per line, or 'imagenet'"
@@ -229,7 +235,7 @@ def _settings(args: argparse.Namespace, paths: list[Path]) -> dict:
     """What a resumed run must share with the run it continues."""
     from .run_folder import images_digest
 
-    keys = ("top", "targets", "method", "layer", "preprocess", "names", "batch_size")
+    keys = ("top", "targets", "method", "layer", "preprocess", "output", "names", "batch_size")
     return {
         "model": str(Path(args.model).resolve()),
         "images": images_digest(paths),
@@ -239,6 +245,24 @@ def _settings(args: argparse.Namespace, paths: list[Path]) -> dict:
         "image_format": args.image_format or "jpeg",
         "index_report": args.index_report or len(paths) > INDEX_REPORT_THRESHOLD,
     }
+
+
+def _explainer_options(args: argparse.Namespace) -> dict[str, object]:
+    """Explainer keyword arguments from the command line."""
+    output: object = args.output
+    if isinstance(output, str) and output.lstrip("-").isdigit():
+        output = int(output)
+    return {
+        "layer": args.layer,
+        "method": args.method,
+        "output": output,
+        "preprocess": "model" if args.preprocess == "model" else None,
+    }
+
+
+def _pixel_preprocessing(args: argparse.Namespace) -> str:
+    """The keras.applications mode applied to the pixels read ("model" is the Explainer's)."""
+    return "none" if args.preprocess == "model" else args.preprocess
 
 
 def _stream(args: argparse.Namespace, names: list[str] | None, paths: list[Path]) -> int:
@@ -253,7 +277,7 @@ def _stream(args: argparse.Namespace, names: list[str] | None, paths: list[Path]
     model = load_model(args.model)
     if args.names is None and model.outputs[0].shape[-1] == IMAGENET_CLASSES:
         print("tip: --names imagenet shows ImageNet class names", file=sys.stderr)
-    explainer = Explainer(model, layer=args.layer, method=args.method, target_names=names)
+    explainer = Explainer(model, target_names=names, **_explainer_options(args))
     outputs, done, written = build_outputs(
         out=args.out,
         html=args.html,
@@ -266,7 +290,7 @@ def _stream(args: argparse.Namespace, names: list[str] | None, paths: list[Path]
     )
     wants_report = bool(args.html or args.out)
     options = StreamOptions(
-        preprocess_mode=args.preprocess,
+        preprocess_mode=_pixel_preprocessing(args),
         top=args.top,
         targets=args.targets,
         batch_size=args.batch_size,
@@ -306,10 +330,9 @@ def _audit(args: argparse.Namespace, names: list[str] | None) -> int:
     results, failures = explain_files(
         model,
         paths,
-        preprocess_mode=args.preprocess,
-        method=args.method,
-        layer=args.layer,
+        preprocess_mode=_pixel_preprocessing(args),
         target_names=names,
+        **_explainer_options(args),
         batch_size=args.batch_size,
         progress=not args.no_progress,
         labels=labels,

@@ -265,3 +265,31 @@ def test_tensorflow_start_up_lines_are_quiet(tmp_path):
         "explainimg explain: model: expected a .keras model file, got 'model.keras', which is "
         "not a saved Keras model (not a zip archive)\n"
     )
+
+
+def test_output_chooses_the_head_of_a_two_output_model(folder, tmp_path, capsys):
+    import keras
+
+    keras.utils.set_random_seed(17)
+    image = keras.Input((64, 64, 3))
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(image)
+    pooled = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(
+        image,
+        {
+            "kind": keras.layers.Dense(3, activation="softmax", name="kind")(pooled),
+            "colour": keras.layers.Dense(5, activation="softmax", name="colour")(pooled),
+        },
+    )
+    model.save(tmp_path / "two.keras")
+    photo = folder / "photos" / "shape0.png"
+    common = ["explain", str(tmp_path / "two.keras"), str(photo), "--no-progress"]
+    assert main(common) == 2
+    assert "output: expected the name or index of the output to explain, one of 'colour', " in (
+        capsys.readouterr().err
+    )
+    for output, classes in (("colour", 5), ("1", 3)):
+        out = tmp_path / f"{output}.json"
+        assert main([*common, "--output", output, "--top", str(classes), "--json", str(out)]) == 0
+        (result,) = json.loads(out.read_text())["results"]
+        assert len(result["targets"]) == classes
