@@ -129,7 +129,7 @@ def explain_files(
     progress: bool = True,
     labels: Sequence[int] | None = None,
     output: Any = None,
-    preprocess: Any = None,
+    model_preprocess: Any = None,
 ) -> tuple[list[tuple[Path, Explanation]], list[Failure]]:
     """Explain every readable file; returns (path, explanation) pairs and the failures.
 
@@ -141,7 +141,7 @@ def explain_files(
         method=method,
         target_names=target_names,
         output=output,
-        preprocess=preprocess,
+        preprocess=model_preprocess,
     )
     if labels is not None:
         check_label_range(labels, explainer.n_classes)

@@ -260,6 +260,13 @@ def _explainer_options(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+def _file_options(args: argparse.Namespace) -> dict[str, object]:
+    """:func:`explainimg.batch_files.explain_files` keyword arguments from the command line."""
+    options = _explainer_options(args)
+    options["model_preprocess"] = options.pop("preprocess")
+    return options
+
+
 def _pixel_preprocessing(args: argparse.Namespace) -> str:
     """The keras.applications mode applied to the pixels read ("model" is the Explainer's)."""
     return "none" if args.preprocess == "model" else args.preprocess
@@ -332,7 +339,7 @@ def _audit(args: argparse.Namespace, names: list[str] | None) -> int:
         paths,
         preprocess_mode=_pixel_preprocessing(args),
         target_names=names,
-        **_explainer_options(args),
+        **_file_options(args),
         batch_size=args.batch_size,
         progress=not args.no_progress,
         labels=labels,
