@@ -23,6 +23,12 @@ from .explanation import Explanation
 from .formatters.image import format_as_image, side_by_side
 
 
+def _explainer(model: Any, image_shape: tuple[int, ...] | None, **options: Any) -> Explainer:
+    """The Explainer for ``model`` (a plain function is wrapped for images of
+    ``image_shape``)."""
+    return Explainer(as_model(model, image_shape), **options)
+
+
 def explain_prediction(
     model: keras.Model,
     x: Any,
@@ -73,8 +79,9 @@ def explain_prediction(
     >>> [(t.target, t.target_name) for t in expl.targets]
     [(3, 'd'), (1, 'b')]
     """
-    explainer = Explainer(
-        as_model(model, example_shape(x, batched=False)),
+    explainer = _explainer(
+        model,
+        example_shape(x, batched=False),
         layer=layer,
         method=method,
         output=output,
@@ -117,8 +124,9 @@ def explain_predictions(
     >>> len(expls), len(expls[0].targets)
     (5, 3)
     """
-    explainer = Explainer(
-        as_model(model, example_shape(xs, batched=True)),
+    explainer = _explainer(
+        model,
+        example_shape(xs, batched=True),
         layer=layer,
         method=method,
         output=output,

@@ -284,11 +284,14 @@ def test_channels_first_model_equals_its_channels_last_twin(method):
         np.moveaxis(images, -1, 1), top=2
     )
     twin = ei.Explainer(last, method=METHODS[method]).explain_batch(images, top=2)
+    # Occlusion maps are differences of probabilities, divided by their maximum: the two
+    # convolution layouts round differently by about 1e-7, which that can scale to 3e-5.
+    tolerance = 1e-4 if method == "occlusion" else 1e-5
     for a, b in zip(ours, twin, strict=True):
         assert a.layer == b.layer
         for x, y in zip(a.targets, b.targets, strict=True):
             assert x.target == y.target
-            np.testing.assert_allclose(x.heatmap, y.heatmap, atol=1e-5)
+            np.testing.assert_allclose(x.heatmap, y.heatmap, atol=tolerance)
     np.testing.assert_allclose(np.asarray(ours[0].image), np.asarray(twin[0].image))
 
 
