@@ -80,6 +80,10 @@ def _key_of(value: Any) -> Any:
         return ("instance", id(value))
     if isinstance(value, list):
         return ("list", tuple(_key_of(item) for item in value))
+    try:
+        hash(value)
+    except TypeError:  # not a valid choice anyway: checking it raises the clear error
+        return ("unhashable", id(value))
     return (type(value).__name__, value)
 
 

@@ -222,6 +222,16 @@ CASES = {
         ValueError,
         "class_id: expected an index below the output's 4 units, got 7",
     ),
+    "output of an unhashable type": (
+        dict(output={}),
+        TypeError,
+        "output: expected the name or index of one of the model's outputs, got dict",
+    ),
+    "layer of an unhashable type": (
+        dict(layer={}),
+        TypeError,
+        "layer: expected None, a layer name, an index or a keras Layer, got dict",
+    ),
     "unknown method": (
         dict(method="magic"),
         ValueError,
