@@ -319,7 +319,6 @@ CHEAP = {
 }
 
 
-@pytest.mark.slow
 # Under JAX, MobileNetV2 only: compiling every method for ResNet50 and the nested model costs
 # XLA about 80 s of CI time, and tests/test_backends.py already compares every method on a
 # nested model and MobileNetV2 between JAX and TensorFlow.
@@ -328,6 +327,7 @@ if keras.backend.backend() == "jax":
     _ARCHITECTURES = ["MobileNetV2"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", _ARCHITECTURES)
 def test_every_method_runs_on_real_architectures(architecture):
     if architecture == "nested":
