@@ -206,7 +206,7 @@ class Explainer:
             )
         if not rows:
             raise bad_argument("xs", "at least one image", said("no images"))
-        self._check_all_rows(extras, sum(row.shape[0] for row in rows), "xs")
+        check_rows(extras, self._layout.extra_names, sum(row.shape[0] for row in rows), "xs")
         return np.concatenate(rows)
 
     def explain(
@@ -311,7 +311,7 @@ class Explainer:
             done += batch.shape[0]
             if bar is not None:
                 bar.update(done)
-        self._check_all_rows(extras, done, "xs")
+        check_rows(extras, self._layout.extra_names, done, "xs")
         if _is_per_image(targets):
             _check_list_count(targets, done)  # more lists than images: say so, don't drop them
 
@@ -328,9 +328,6 @@ class Explainer:
         rows = [extra[start : start + count] for extra in extras]
         check_rows(rows, self._layout.extra_names, count, argument)
         return rows
-
-    def _check_all_rows(self, extras: list[np.ndarray], count: int, argument: str) -> None:
-        check_rows(extras, self._layout.extra_names, count, argument)
 
     @property
     def _input_shape(self) -> tuple[int | None, ...]:

@@ -3,7 +3,7 @@ which they run.
 
 Subclassed models and custom layers (a transformer encoder holding its blocks) hide their
 sublayers from the functional graph. :func:`all_layers` finds them through Keras' layer
-tracking, and :func:`traced_calls` runs the model once on one blank image with every layer
+tracking, and :func:`probe` runs the model once on one blank image with every layer
 intercepted (:mod:`explainimg.engine.interception`) to learn the order the layers run in,
 their output shapes and which layer's output feeds which. The run is a plain forward pass;
 the model is not changed.
@@ -18,7 +18,7 @@ the model is not changed.
 ...         return self.pool(self.conv(x))
 >>> model = Net()
 >>> _ = model(np.zeros((1, 8, 8, 1)))
->>> [(call.ref.path, call.output_shape) for call in traced_calls(model, np.zeros((1, 8, 8, 1)))]
+>>> [(call.ref.path, call.output_shape) for call in probe(model, np.zeros((1, 8, 8, 1))).calls]
 [('conv', (1, 6, 6, 2)), ('pool', (1, 2))]
 """
 
@@ -116,8 +116,3 @@ def probe(model: keras.Model, inputs: Any) -> ProbeRun:
         tuple(_shape(output) for output in model_outputs),
         tuple(produced_by.get(id(output)) for output in model_outputs),
     )
-
-
-def traced_calls(model: keras.Model, inputs: Any) -> list[LayerCall]:
-    """The layer calls of :func:`probe`."""
-    return probe(model, inputs).calls
