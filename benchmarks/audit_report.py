@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import explainimg as ei
 from explainimg.explanation import Explanation, TargetExplanation
-from explainimg.shapes import CLASS_NAMES, make_shapes
+from explainimg.demo.shapes import CLASS_NAMES, make_shapes
 
 
 def explanations(count: int) -> tuple[list[Explanation], list[int], list[tuple]]:

@@ -21,8 +21,8 @@ from PIL import Image
 
 import explainimg as ei
 from explainimg.methods import METHODS
-from explainimg.shapes import make_shapes
-from explainimg.toy import train_shapes_model
+from explainimg.demo.shapes import make_shapes
+from explainimg.demo.toy import train_shapes_model
 
 IMAGES = 200
 

@@ -20,8 +20,8 @@ import numpy as np
 import explainimg as ei
 from explainimg import metrics
 from explainimg.methods import METHODS, ScoreCAM
-from explainimg.shapes import make_shapes
-from explainimg.toy import train_shapes_model
+from explainimg.demo.shapes import make_shapes
+from explainimg.demo.toy import train_shapes_model
 
 IMAGES = 40
 RANDOMIZED_IMAGES = 10
@@ -33,7 +33,7 @@ PHOTO_BOXES = {"chelsea": (64, 56, 208, 176), "coffee": (0, 56, 144, 160)}
 
 def real_photos(keys: list[str]) -> None:
     """Deletion, insertion and pointing game per method on the shipped photos."""
-    from explainimg.zoo import SAMPLE_PHOTO_CLASSES, efficientnet_lite0, sample_photos
+    from explainimg.demo.zoo import SAMPLE_PHOTO_CLASSES, efficientnet_lite0, sample_photos
 
     model = efficientnet_lite0()
     photos = sample_photos()

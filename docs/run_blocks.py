@@ -34,7 +34,7 @@ def doc_namespace() -> dict[str, Any]:
     import numpy as np
 
     import explainimg as ei
-    from explainimg.zoo import efficientnet_lite0, imagenet_class_names, sample_photos
+    from explainimg.demo.zoo import efficientnet_lite0, imagenet_class_names, sample_photos
 
     model = efficientnet_lite0()
     photos = sample_photos()

@@ -25,7 +25,7 @@ METHOD_KEYS = (
 )
 PREPROCESS_MODES = ("none", "tf", "torch", "caffe", "model")
 INDEX_REPORT_THRESHOLD = 200
-"""As :data:`explainimg.formatters.report_files.INDEX_REPORT_THRESHOLD` (kept here so that
+"""As :data:`explainimg.pipeline.report_files.INDEX_REPORT_THRESHOLD` (kept here so that
 ``--help`` needs no import of the formatters)."""
 IMAGENET_CLASSES = 1000
 
@@ -185,7 +185,7 @@ def _names(value: str | None) -> list[str] | None:
     if value is None:
         return None
     if value == "imagenet":
-        from .zoo import imagenet_class_names
+        from .demo.zoo import imagenet_class_names
 
         return imagenet_class_names()
     return [line.strip() for line in Path(value).read_text().splitlines() if line.strip()]
@@ -193,8 +193,8 @@ def _names(value: str | None) -> list[str] | None:
 
 def _labelled(args: argparse.Namespace, names: list[str] | None) -> tuple[list, list, list | None]:
     """Image paths, their class ids and boxes (or None) for ``--labels`` and ``--boxes``."""
-    from .audit_files import file_labels
-    from .label_files import labelled_image_files, read_boxes_csv
+    from .pipeline.audit_files import file_labels
+    from .pipeline.label_files import labelled_image_files, read_boxes_csv
 
     paths = labelled_image_files(args.images)
     labels = file_labels(args.labels, paths, names)
@@ -220,7 +220,7 @@ def _check_combinations(args: argparse.Namespace) -> None:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from .batch_files import check_destinations, image_files
+    from .pipeline.batch_files import check_destinations, image_files
 
     _check_combinations(args)
     names = _names(args.names)
@@ -233,7 +233,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _settings(args: argparse.Namespace, paths: list[Path]) -> dict:
     """What a resumed run must share with the run it continues."""
-    from .run_folder import images_digest
+    from .pipeline.run_folder import images_digest
 
     keys = ("top", "targets", "method", "layer", "preprocess", "output", "names", "batch_size")
     return {
@@ -261,7 +261,7 @@ def _explainer_options(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _file_options(args: argparse.Namespace) -> dict[str, object]:
-    """:func:`explainimg.batch_files.explain_files` keyword arguments from the command line."""
+    """:func:`explainimg.pipeline.batch_files.explain_files` keyword arguments from the command line."""
     options = _explainer_options(args)
     options["model_preprocess"] = options.pop("preprocess")
     return options
@@ -273,10 +273,10 @@ def _pixel_preprocessing(args: argparse.Namespace) -> str:
 
 
 def _stream(args: argparse.Namespace, names: list[str] | None, paths: list[Path]) -> int:
-    from .batch_files import Progress, load_model
+    from .pipeline.batch_files import Progress, load_model
     from .explainer import Explainer
-    from .run_folder import build_outputs, start_run_folder
-    from .stream_files import StreamOptions, explain_stream_files
+    from .pipeline.run_folder import build_outputs, start_run_folder
+    from .pipeline.stream_files import StreamOptions, explain_stream_files
 
     settings = _settings(args, paths)
     if args.out is not None:
@@ -322,8 +322,8 @@ def _stream(args: argparse.Namespace, names: list[str] | None, paths: list[Path]
 
 def _audit(args: argparse.Namespace, names: list[str] | None) -> int:
     """``--labels``: explain the predicted and true classes, then write the audit report."""
-    from .audit_files import write_audit
-    from .batch_files import (
+    from .pipeline.audit_files import write_audit
+    from .pipeline.batch_files import (
         check_destinations,
         explain_files,
         load_model,
@@ -371,11 +371,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _import_tensorflow_quietly()
     if args.command == "demo":
         if args.toy:
-            from .toy import run_toy_demo
+            from .demo.toy import run_toy_demo
 
             run_toy_demo(Path(args.out), count=args.count)
             return 0
-        from .demo import run_demo
+        from .demo.run import run_demo
 
         try:
             run_demo(Path(args.out))

@@ -23,7 +23,7 @@ import keras
 import numpy as np
 from PIL import Image
 
-from .arguments import (
+from .inputs.arguments import (
     check_input_shape,
     checked_image,
     checked_target_names,
@@ -33,16 +33,17 @@ from .arguments import (
     name_of,
     one_image,
 )
-from .batches import count_images, iter_chunks
+from .inputs.batches import count_images, iter_chunks
 from .engine.anatomy import Anatomy, dissect
 from .engine.compiled import CompiledExplainer, RawResult
 from .engine.outputs import OutputHead
+from .engine.transport import model_from_bytes, model_to_bytes
 from .errors import ExplanationError, bad_argument, said
 from .explanation import Explanation, TargetExplanation
-from .images import array_to_image
+from .inputs.images import array_to_image
 from .methods import Method, get_method
-from .model_inputs import InputLayout, channels_last_pixels, check_rows
-from .preprocessing import checked_preprocess
+from .inputs.model_inputs import InputLayout, channels_last_pixels, check_rows
+from .inputs.preprocessing import checked_preprocess
 from .targets import score_functions, score_name
 
 Names = Sequence[str] | Mapping[int, str] | None
@@ -127,7 +128,7 @@ class Explainer:
     - ``token_grid``: (h, w) patch grid of a transformer layer's tokens, where it can't be
       inferred (:mod:`explainimg.engine.tokens`).
     - ``preprocess``: a function from raw pictures to model inputs, or ``"model"`` for a
-      KerasHub model's own preprocessor (:mod:`explainimg.preprocessing`).
+      KerasHub model's own preprocessor (:mod:`explainimg.inputs.preprocessing`).
 
     >>> import keras, numpy as np
     >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3),
@@ -167,13 +168,16 @@ class Explainer:
         self.target_names = checked_target_names(target_names, self.n_classes)
 
     def __reduce__(self) -> Any:
-        # The model travels as .keras bytes; compiled functions are rebuilt on arrival.
-        from .model_transport import explainer_reduction
-
-        options = {**self._choices, "preprocess": self._preprocess_option}
-        return explainer_reduction(
-            self.model, self.layer, self._plan.method, self.target_names, options
-        )
+        # The model travels as .keras bytes; compiled functions are rebuilt on arrival. A
+        # ``preprocess`` function must pickle itself.
+        options = {
+            **self._choices,
+            "preprocess": self._preprocess_option,
+            "layer": self.layer,
+            "method": self._plan.method,
+            "target_names": self.target_names,
+        }
+        return _rebuilt_explainer, (model_to_bytes(self.model), options)
 
     @property
     def layer(self) -> str | None:
@@ -482,3 +486,16 @@ def _check_list_count(targets: Sequence[Any], count: int | str) -> None:
             f"one list of class ids per image ({count} images)",
             said(f"{len(targets)} lists"),
         )
+
+
+def _rebuilt_explainer(model_bytes: bytes, options: dict[str, Any]) -> Explainer:
+    """The Explainer that ``Explainer.__reduce__`` sent, rebuilt in the receiving process.
+
+    >>> import keras, pickle
+    >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3, name="conv"),
+    ...     keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+    >>> copy = pickle.loads(pickle.dumps(Explainer(model, target_names=["a", "b", "c"])))
+    >>> copy.layer, copy.target_names
+    ('conv', ['a', 'b', 'c'])
+    """
+    return Explainer(model_from_bytes(model_bytes), **options)

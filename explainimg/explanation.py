@@ -20,6 +20,7 @@ TypeError: score: expected a finite number, got NoneType
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
 import attrs
@@ -27,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from .errors import bad_argument, bad_type, said
-from .images import standard_image
+from .inputs.images import standard_image
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
@@ -208,9 +209,7 @@ class Explanation:
     )
 
     def _repr_html_(self) -> str:
-        from .formatters.html import format_as_html  # formatters import this module
-
-        return format_as_html(self)
+        return html_view()(self)
 
     def target(self, class_id: int) -> TargetExplanation:
         """The explanation of class ``class_id`` (raises KeyError when it was not explained)."""
@@ -221,6 +220,31 @@ class Explanation:
         raise KeyError(
             f"class_id: expected one of the explained classes {explained}, got {class_id}"
         )
+
+
+_VIEWS: dict[str, Callable[[Explanation], str]] = {}
+# The data layer does not import the formatters (they import it); they register their view
+# when imported, and this package is imported by name only if no view is there yet.
+_VIEW_PROVIDER = "explainimg.formatters"
+
+
+def register_html_view(view: Callable[[Explanation], str]) -> None:
+    """Make ``view`` the HTML that notebooks show for an Explanation (the formatters call this).
+
+    >>> register_html_view(lambda expl: "<p>an explanation</p>")
+    >>> html_view()(None)
+    '<p>an explanation</p>'
+    >>> from explainimg.formatters.html import format_as_html
+    >>> register_html_view(format_as_html)
+    """
+    _VIEWS["html"] = view
+
+
+def html_view() -> Callable[[Explanation], str]:
+    """The registered HTML view of Explanations (the formatters' ``format_as_html``)."""
+    if "html" not in _VIEWS:
+        import_module(_VIEW_PROVIDER)
+    return _VIEWS["html"]
 
 
 def checked_explanation(expl: Any, *, needs_image: bool = False) -> Explanation:

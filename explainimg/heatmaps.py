@@ -1,8 +1,12 @@
-"""Heatmaps as arrays: checking them and resizing them to an image (NumPy and PIL only).
+"""Heatmaps as arrays: checking them, resizing them to an image and finding where the heat is
+(NumPy and PIL only).
 
 >>> import numpy as np
 >>> upsample_heatmap(np.eye(2, dtype="float32"), (4, 4), 0).tolist()[0]
 [1.0, 1.0, 0.0, 0.0]
+>>> heatmap = np.zeros((4, 4), dtype="float32"); heatmap[1, 2] = 1.0
+>>> peak_location(heatmap, image_size=(64, 32))
+(12.0, 40.0)
 """
 
 from __future__ import annotations
@@ -57,3 +61,19 @@ def upsample_heatmap(
         (width, stop - first), _checked_filter(resampling_filter), box=box
     )
     return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+
+
+
+def peak_cell(heatmap: np.ndarray) -> tuple[int, int]:
+    """(row, col) of the hottest heatmap cell (the first one on ties)."""
+    row, col = np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)
+    return int(row), int(col)
+
+
+def peak_location(heatmap: np.ndarray, image_size: tuple[int, int]) -> tuple[float, float]:
+    """(y, x) in pixels of the centre of the hottest cell, for an image of ``image_size``
+    (width, height) that the heatmap covers."""
+    row, col = peak_cell(heatmap)
+    rows, cols = heatmap.shape
+    width, height = image_size
+    return (row + 0.5) * height / rows, (col + 0.5) * width / cols

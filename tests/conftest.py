@@ -9,7 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import pytest
 
-from explainimg.toy import train_shapes_model
+from explainimg.demo.toy import train_shapes_model
 
 
 @pytest.fixture(scope="session")

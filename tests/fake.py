@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from explainimg.explanation import Explanation, TargetExplanation
-from explainimg.shapes import make_shapes
+from explainimg.demo.shapes import make_shapes
 
 
 def hot_spot(shape: tuple[int, int], row: int, col: int) -> np.ndarray:

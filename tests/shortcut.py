@@ -1,6 +1,6 @@
 """Generated images with a planted shortcut: a coloured corner mark decides the class.
 
-The object (a square, disc or triangle from :mod:`explainimg.shapes`) is random in the training
+The object (a square, disc or triangle from :mod:`explainimg.demo.shapes`) is random in the training
 images, so a model trained on them can only use the mark. In the audit images the object is the
 true class and the mark usually agrees; where it does not, the model follows the mark.
 """
@@ -13,8 +13,8 @@ import attrs
 import keras
 import numpy as np
 
-from explainimg.shapes import CLASS_NAMES, make_shapes
-from explainimg.toy import build_shapes_model
+from explainimg.demo.shapes import CLASS_NAMES, make_shapes
+from explainimg.demo.toy import build_shapes_model
 
 SIZE = 32
 MARK = 6  # the mark covers rows and columns 0..MARK-1

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import explainimg as ei
-from explainimg.audit import FRAME
+from explainimg.audit.summary import FRAME
 from explainimg.cli import main
 from explainimg.explanation import Explanation, TargetExplanation
 from explainimg.heatmaps import upsample_heatmap

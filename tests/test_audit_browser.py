@@ -9,7 +9,7 @@ from PIL import Image
 
 import explainimg as ei
 from explainimg.explanation import Explanation, TargetExplanation
-from explainimg.shapes import make_shapes
+from explainimg.demo.shapes import make_shapes
 from tests.driven_browser import driven
 
 NAMES = ["<b>square</b>", "disc", "triangle"]

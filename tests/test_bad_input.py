@@ -17,10 +17,10 @@ from keras import layers
 from PIL import Image
 
 import explainimg as ei
-from explainimg.arguments import image_batch
+from explainimg.inputs.arguments import image_batch
 from explainimg.explanation import Explanation, TargetExplanation
 from explainimg.formatters import image as format_image
-from explainimg.images import STANDARD_MODES
+from explainimg.inputs.images import STANDARD_MODES
 from explainimg.targets import ClassScore
 from tests import builders
 

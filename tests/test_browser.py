@@ -7,7 +7,7 @@ from PIL import Image
 
 from explainimg.formatters import format_as_html
 from explainimg.formatters.pictures import draw_pictures
-from explainimg.formatters.report_files import StreamedReport
+from explainimg.pipeline.report_files import StreamedReport
 from tests import browser, fake
 from tests.driven_browser import driven
 

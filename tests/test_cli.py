@@ -15,7 +15,7 @@ from PIL import Image
 
 import explainimg as ei
 from explainimg.cli import build_parser, main
-from explainimg.shapes import CLASS_NAMES, make_shapes
+from explainimg.demo.shapes import CLASS_NAMES, make_shapes
 
 
 @pytest.fixture(scope="module")

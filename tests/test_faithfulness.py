@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import explainimg as ei
-from explainimg.shapes import CLASS_NAMES, make_shapes
+from explainimg.demo.shapes import CLASS_NAMES, make_shapes
 
 pytestmark = pytest.mark.core
 

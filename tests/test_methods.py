@@ -21,7 +21,7 @@ from explainimg.methods import (
 )
 from explainimg.methods.integrated_gradients import integrated_gradients
 from explainimg.methods.smoothing import gaussian_smooth
-from explainimg.shapes import make_shapes
+from explainimg.demo.shapes import make_shapes
 from tests import builders
 from tests.reference import dense_logits, requires_tensorflow, trained_under_tensorflow
 

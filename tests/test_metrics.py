@@ -9,7 +9,7 @@ import pytest
 
 import explainimg as ei
 from explainimg import metrics
-from explainimg.shapes import make_shapes
+from explainimg.demo.shapes import make_shapes
 from tests import builders
 from tests.reference import trained_under_tensorflow
 

@@ -241,7 +241,7 @@ def _segmentation_model():
 
 @pytest.fixture(scope="module")
 def segmenter():
-    from explainimg.shapes import make_shapes
+    from explainimg.demo.shapes import make_shapes
 
     keras.utils.set_random_seed(21)
     data = make_shapes(600, seed=31)
@@ -253,7 +253,7 @@ def segmenter():
 
 @trained_under_tensorflow
 def test_segmentation_region_is_explained_where_the_region_is(segmenter):
-    from explainimg.shapes import make_shapes
+    from explainimg.demo.shapes import make_shapes
 
     data = make_shapes(30, seed=41)
     inside = []

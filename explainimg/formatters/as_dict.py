@@ -24,7 +24,7 @@ from PIL import Image
 
 from ..errors import bad_argument, bad_type, said
 from ..explanation import Explanation, TargetExplanation, checked_explanation
-from ..images import standard_image
+from ..inputs.images import standard_image
 from .summary import summarize
 
 _PNG_PREFIX = "data:image/png;base64,"

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from ..audit import FRAME, OFF_OBJECT, Audit, AuditItem, ClassSummary, audit_explanations
+from ..audit.summary import FRAME, OFF_OBJECT, Audit, AuditItem, ClassSummary, audit_explanations
 from ..errors import bad_argument, said
 from ..explanation import Explanation
 from .as_dict import image_to_data_uri

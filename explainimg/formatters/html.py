@@ -24,7 +24,7 @@ import jinja2
 from PIL import Image
 
 from ..errors import bad_argument, bad_type, said
-from ..explanation import Explanation
+from ..explanation import Explanation, register_html_view
 from .as_dict import bytes_to_data_uri
 from .image import Colormap
 from .pictures import Pictures, draw_pictures
@@ -154,3 +154,6 @@ def _captions(captions: Sequence[str] | None, count: int) -> list[str]:
         if not isinstance(caption, str):
             raise bad_type("captions", "a list of strings, one per explanation", caption)
     return list(captions)
+
+
+register_html_view(format_as_html)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import bad_argument, bad_type
 from ..explanation import Explanation
-from ..geometry import peak_location
+from ..heatmaps import peak_location
 
 HOT = 0.5
 MISSING = "-"

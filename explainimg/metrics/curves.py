@@ -23,7 +23,7 @@ import numpy as np
 from keras import ops
 from PIL import Image
 
-from ..arguments import checked_positive_int, one_image
+from ..inputs.arguments import checked_positive_int, one_image
 from ..errors import bad_argument, bad_type, said
 from ..explainer import Explainer
 from ..explanation import Explanation, checked_explanation, target_at

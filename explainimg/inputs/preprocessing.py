@@ -22,7 +22,7 @@ import numpy as np
 from keras import ops
 
 from .arguments import shape_fits
-from .errors import bad_argument, bad_type, said
+from ..errors import bad_argument, bad_type, said
 
 Preprocess = Callable[[np.ndarray, tuple[int | None, ...]], np.ndarray]
 

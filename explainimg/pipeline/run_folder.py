@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import write_atomically
-from .errors import bad_argument, said
-from .formatters.report_files import StreamedReport
+from ..errors import bad_argument, said
+from .report_files import StreamedReport
 from .run_outputs import (
     HeatmapShards,
     JsonDocument,

@@ -160,7 +160,7 @@ def efficientnet_lite0_architecture() -> keras.Model:
 
     Layer names follow ``keras.applications.EfficientNetB0`` (``stem_conv``, ``block3b_dwconv``,
     ``top_conv``, ``top_activation``, ``predictions``). Load the real weights with
-    :func:`explainimg.zoo.torch_weights.assign_torch_weights`.
+    :func:`explainimg.demo.zoo.torch_weights.assign_torch_weights`.
     """
     inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="image")
     x = keras.layers.Rescaling(1.0 / INPUT_STD, offset=-INPUT_MEAN / INPUT_STD, name="rescaling")(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import bad_type
+from ...errors import bad_type
 
 CACHE_ENV_VAR = "EXPLAINIMG_CACHE"
 

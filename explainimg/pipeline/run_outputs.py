@@ -27,10 +27,10 @@ import attrs
 import numpy as np
 
 from .atomic import file_mode, write_atomically
-from .explanation import Explanation
-from .formatters.as_dict import format_as_dict
-from .formatters.pictures import Pictures
-from .formatters.report_files import StreamedReport
+from ..explanation import Explanation
+from ..formatters.as_dict import format_as_dict
+from ..formatters.pictures import Pictures
+from .report_files import StreamedReport
 from .heatmap_shards import write_shard
 
 EXTENSIONS = {"jpeg": ".jpg", "png": ".png"}
@@ -102,7 +102,7 @@ class OverlayFiles(Output):
 
 
 class Report(Output):
-    """The HTML report (see :class:`~explainimg.formatters.report_files.StreamedReport`);
+    """The HTML report (see :class:`~explainimg.pipeline.report_files.StreamedReport`);
     unless ``resumable``, an error removes the pieces written so far."""
 
     def __init__(self, report: StreamedReport, *, resumable: bool) -> None:
@@ -202,7 +202,7 @@ def done_files(path: Path) -> set[str]:
 
 
 class HeatmapShards(Output):
-    """The heatmaps of each batch as one NPZ shard (see :mod:`explainimg.heatmap_shards`)."""
+    """The heatmaps of each batch as one NPZ shard (see :mod:`explainimg.pipeline.heatmap_shards`)."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)

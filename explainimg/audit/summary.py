@@ -29,12 +29,12 @@ import attrs
 import numpy as np
 from PIL import Image
 
-from .errors import bad_argument, bad_type, said
-from .explanation import Explanation, TargetExplanation, checked_explanation
-from .heatmaps import upsample_heatmap
+from ..errors import bad_argument, bad_type, said
+from ..explanation import Explanation, TargetExplanation, checked_explanation
+from ..heatmaps import upsample_heatmap
 
 if TYPE_CHECKING:
-    from .metrics.localization import Box
+    from ..metrics.localization import Box
 
 FRAME = (64, 64)
 """(width, height) every heatmap is resized to before the per-class mean."""
@@ -208,7 +208,7 @@ def _off_object(expl: Explanation, box: Box | None, position: int) -> float | No
         return None
     # Imported here: explainimg.metrics also holds Keras-based metrics, and formatters (which
     # use this module) must not import Keras.
-    from .metrics.localization import energy_in_box
+    from ..metrics.localization import energy_in_box
 
     try:
         return 1.0 - energy_in_box(expl, box=box)
