@@ -23,8 +23,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import explainimg as ei
-from explainimg.explanation import Explanation, TargetExplanation
 from explainimg.demo.shapes import CLASS_NAMES, make_shapes
+from explainimg.explanation import Explanation, TargetExplanation
 
 
 def explanations(count: int) -> tuple[list[Explanation], list[int], list[tuple]]:

@@ -31,10 +31,10 @@ from timing import paired_times
 
 import explainimg as ei
 from explainimg.demo.run import photo_input
+from explainimg.demo.zoo import efficientnet_lite0, imagenet_class_names, sample_photos
 from explainimg.explainer import Explainer
 from explainimg.pipeline.run_folder import build_outputs
 from explainimg.pipeline.stream_files import StreamOptions, explain_stream_files
-from explainimg.demo.zoo import efficientnet_lite0, imagenet_class_names, sample_photos
 
 BATCH_SIZE = 16
 

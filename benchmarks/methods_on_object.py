@@ -20,9 +20,9 @@ import numpy as np
 from PIL import Image
 
 import explainimg as ei
-from explainimg.methods import METHODS
 from explainimg.demo.shapes import make_shapes
 from explainimg.demo.toy import train_shapes_model
+from explainimg.methods import METHODS
 
 IMAGES = 200
 

@@ -19,9 +19,9 @@ import numpy as np
 
 import explainimg as ei
 from explainimg import metrics
-from explainimg.methods import METHODS, ScoreCAM
 from explainimg.demo.shapes import make_shapes
 from explainimg.demo.toy import train_shapes_model
+from explainimg.methods import METHODS, ScoreCAM
 
 IMAGES = 40
 RANDOMIZED_IMAGES = 10

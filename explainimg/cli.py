@@ -261,7 +261,8 @@ def _explainer_options(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _file_options(args: argparse.Namespace) -> dict[str, object]:
-    """:func:`explainimg.pipeline.batch_files.explain_files` keyword arguments from the command line."""
+    """:func:`explainimg.pipeline.batch_files.explain_files` keyword arguments from the command
+    line."""
     options = _explainer_options(args)
     options["model_preprocess"] = options.pop("preprocess")
     return options
@@ -273,8 +274,8 @@ def _pixel_preprocessing(args: argparse.Namespace) -> str:
 
 
 def _stream(args: argparse.Namespace, names: list[str] | None, paths: list[Path]) -> int:
-    from .pipeline.batch_files import Progress, load_model
     from .explainer import Explainer
+    from .pipeline.batch_files import Progress, load_model
     from .pipeline.run_folder import build_outputs, start_run_folder
     from .pipeline.stream_files import StreamOptions, explain_stream_files
 

@@ -23,6 +23,12 @@ import keras
 import numpy as np
 from PIL import Image
 
+from .engine.anatomy import Anatomy, dissect
+from .engine.compiled import CompiledExplainer, RawResult
+from .engine.outputs import OutputHead
+from .engine.transport import model_from_bytes, model_to_bytes
+from .errors import ExplanationError, bad_argument, said
+from .explanation import Explanation, TargetExplanation
 from .inputs.arguments import (
     check_input_shape,
     checked_image,
@@ -34,16 +40,10 @@ from .inputs.arguments import (
     one_image,
 )
 from .inputs.batches import count_images, iter_chunks
-from .engine.anatomy import Anatomy, dissect
-from .engine.compiled import CompiledExplainer, RawResult
-from .engine.outputs import OutputHead
-from .engine.transport import model_from_bytes, model_to_bytes
-from .errors import ExplanationError, bad_argument, said
-from .explanation import Explanation, TargetExplanation
 from .inputs.images import array_to_image
-from .methods import Method, get_method
 from .inputs.model_inputs import InputLayout, channels_last_pixels, check_rows
 from .inputs.preprocessing import checked_preprocess
+from .methods import Method, get_method
 from .targets import score_functions, score_name
 
 Names = Sequence[str] | Mapping[int, str] | None

@@ -63,7 +63,6 @@ def upsample_heatmap(
     return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
 
 
-
 def peak_cell(heatmap: np.ndarray) -> tuple[int, int]:
     """(row, col) of the hottest heatmap cell (the first one on ties)."""
     row, col = np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from explainimg.explanation import Explanation, TargetExplanation
 from explainimg.demo.shapes import make_shapes
+from explainimg.explanation import Explanation, TargetExplanation
 
 
 def hot_spot(shape: tuple[int, int], row: int, col: int) -> np.ndarray:

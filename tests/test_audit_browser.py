@@ -8,8 +8,8 @@ import numpy as np
 from PIL import Image
 
 import explainimg as ei
-from explainimg.explanation import Explanation, TargetExplanation
 from explainimg.demo.shapes import make_shapes
+from explainimg.explanation import Explanation, TargetExplanation
 from tests.driven_browser import driven
 
 NAMES = ["<b>square</b>", "disc", "triangle"]

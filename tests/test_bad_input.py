@@ -17,9 +17,9 @@ from keras import layers
 from PIL import Image
 
 import explainimg as ei
-from explainimg.inputs.arguments import image_batch
 from explainimg.explanation import Explanation, TargetExplanation
 from explainimg.formatters import image as format_image
+from explainimg.inputs.arguments import image_batch
 from explainimg.inputs.images import STANDARD_MODES
 from explainimg.targets import ClassScore
 from tests import builders

@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 
 import explainimg as ei
+from explainimg.demo.shapes import make_shapes
 from explainimg.methods import RISE, Occlusion
 from explainimg.methods.rise import rise_factors
-from explainimg.demo.shapes import make_shapes
 from tests import builders
 from tests.reference import trained_under_tensorflow
 

@@ -9,6 +9,7 @@ import tensorflow as tf
 from PIL import Image
 
 import explainimg as ei
+from explainimg.demo.shapes import make_shapes
 from explainimg.methods import (
     METHODS,
     RISE,
@@ -21,7 +22,6 @@ from explainimg.methods import (
 )
 from explainimg.methods.integrated_gradients import integrated_gradients
 from explainimg.methods.smoothing import gaussian_smooth
-from explainimg.demo.shapes import make_shapes
 from tests import builders
 from tests.reference import dense_logits, requires_tensorflow, trained_under_tensorflow
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from explainimg.cli import main
-from explainimg.pipeline.heatmap_shards import read_heatmaps
 from explainimg.integrations.ray_data import ExplainBatches
+from explainimg.pipeline.heatmap_shards import read_heatmaps
 from tests.test_stream import tiny_images, tiny_model
 
 ray = pytest.importorskip("ray", reason='Ray is not installed (pip install "explainimg[ray]")')

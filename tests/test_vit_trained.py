@@ -10,8 +10,8 @@ from reference import trained_under_tensorflow
 from tiny_vit import tiny_vit
 
 import explainimg as ei
-from explainimg.heatmaps import peak_location
 from explainimg.demo.shapes import make_shapes
+from explainimg.heatmaps import peak_location
 
 pytestmark = [pytest.mark.slow, trained_under_tensorflow]
 

@@ -16,11 +16,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from .summary import resolve_labels
-from ..inputs.batches import iter_chunks
 from ..errors import bad_argument, said
 from ..explainer import Explainer
 from ..explanation import Explanation
+from ..inputs.batches import iter_chunks
+from .summary import resolve_labels
 
 
 def check_label_range(labels: Sequence[int], n_classes: int) -> None:

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .arguments import checked_positive_int
 from ..errors import bad_type
+from .arguments import checked_positive_int
 
 _SINGLE = (Image.Image, str, Path)
 """Sources that are one image: a PIL image or the path of an image file."""

@@ -19,8 +19,8 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .arguments import shape_fits
 from ..errors import bad_argument, bad_type, said
+from .arguments import shape_fits
 
 
 @attrs.frozen

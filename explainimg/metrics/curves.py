@@ -23,11 +23,11 @@ import numpy as np
 from keras import ops
 from PIL import Image
 
-from ..inputs.arguments import checked_positive_int, one_image
 from ..errors import bad_argument, bad_type, said
 from ..explainer import Explainer
 from ..explanation import Explanation, checked_explanation, target_at
 from ..heatmaps import upsample_heatmap
+from ..inputs.arguments import checked_positive_int, one_image
 from ..methods.smoothing import gaussian_smooth
 
 BASELINES = ("zeros", "blur", "mean")

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..audit.summary import Audit, audit_explanations, resolve_labels
-from .batch_files import write_atomically
 from ..explanation import Explanation
 from ..formatters.audit_html import format_audit_as_html
-from .label_files import folder_labels, read_labels_csv
 from ..metrics.localization import Box
+from .batch_files import write_atomically
+from .label_files import folder_labels, read_labels_csv
 
 
 def file_labels(option: str, paths: Sequence[Path], names: Sequence[str] | None) -> list[int]:

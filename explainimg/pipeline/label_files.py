@@ -19,9 +19,9 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-from .batch_files import image_files
 from ..errors import bad_argument, said
 from ..metrics.localization import Box
+from .batch_files import image_files
 
 
 def labelled_image_files(paths: Sequence[str | Path]) -> list[Path]:

@@ -32,11 +32,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
-from .atomic import write_atomically
 from ..explanation import Explanation
 from ..formatters.as_dict import bytes_to_data_uri
 from ..formatters.html import _ENVIRONMENT, explanation_item
 from ..formatters.pictures import Pictures
+from .atomic import write_atomically
 
 INDEX_REPORT_THRESHOLD = 200
 """Runs of more images than this get an index report (see :class:`StreamedReport`)."""

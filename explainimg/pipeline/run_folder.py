@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_atomically
 from ..errors import bad_argument, said
+from .atomic import write_atomically
 from .report_files import StreamedReport
 from .run_outputs import (
     HeatmapShards,

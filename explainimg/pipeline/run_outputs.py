@@ -26,12 +26,12 @@ from typing import Any, TextIO
 import attrs
 import numpy as np
 
-from .atomic import file_mode, write_atomically
 from ..explanation import Explanation
 from ..formatters.as_dict import format_as_dict
 from ..formatters.pictures import Pictures
-from .report_files import StreamedReport
+from .atomic import file_mode, write_atomically
 from .heatmap_shards import write_shard
+from .report_files import StreamedReport
 
 EXTENSIONS = {"jpeg": ".jpg", "png": ".png"}
 
@@ -202,7 +202,8 @@ def done_files(path: Path) -> set[str]:
 
 
 class HeatmapShards(Output):
-    """The heatmaps of each batch as one NPZ shard (see :mod:`explainimg.pipeline.heatmap_shards`)."""
+    """The heatmaps of each batch as one NPZ shard (see
+    :mod:`explainimg.pipeline.heatmap_shards`)."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
