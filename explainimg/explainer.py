@@ -1,8 +1,8 @@
 """``Explainer``: explain one image, a batch, or a stream with the same model, layer and method.
 
 The layer, the output kind and the compiled function are worked out once per (model, layer,
-method) and cached without keeping the model alive, so ``explain_prediction`` in a loop costs
-no more than an ``Explainer`` kept by hand.
+method) by :mod:`explainimg.engine.plans`; this module checks what each call passes and turns
+the raw results into Explanations.
 
 >>> import keras, numpy as np
 >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3, name="conv"),
@@ -14,18 +14,15 @@ no more than an ``Explainer`` kept by hand.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import attrs
 import keras
 import numpy as np
 from PIL import Image
 
-from .engine.anatomy import Anatomy, dissect
-from .engine.compiled import CompiledExplainer, RawResult
-from .engine.outputs import OutputHead
+from .engine.compiled import RawResult
+from .engine.plans import Plan, plan_for
 from .engine.transport import model_from_bytes, model_to_bytes
 from .errors import ExplanationError, bad_argument, said
 from .explanation import Explanation, TargetExplanation
@@ -43,7 +40,6 @@ from .inputs.batches import count_images, iter_chunks
 from .inputs.images import array_to_image
 from .inputs.model_inputs import InputLayout, channels_last_pixels, check_rows
 from .inputs.preprocessing import checked_preprocess
-from .methods import Method, get_method
 from .targets import score_functions, score_name
 
 Names = Sequence[str] | Mapping[int, str] | None
@@ -56,62 +52,6 @@ _SCORE_WORDING = {
     "regression": "the score is the model's single regression output",
     "custom": "scores come from the given score functions",
 }
-
-
-@attrs.frozen(eq=False)
-class _Plan:
-    """Everything worked out once for a (model, layer, method, ...); holds no strong model
-    reference."""
-
-    anatomy: Anatomy
-    method: Method
-    compiled: CompiledExplainer
-
-    @property
-    def head(self) -> OutputHead:
-        return self.anatomy.head
-
-
-_PLANS: weakref.WeakKeyDictionary[keras.Model, dict[Any, _Plan]] = weakref.WeakKeyDictionary()
-
-
-def _key_of(value: Any) -> Any:
-    """A hashable stand-in for a user's choice (layers by identity)."""
-    if isinstance(value, keras.layers.Layer):
-        return ("instance", id(value))
-    if isinstance(value, list):
-        return ("list", tuple(_key_of(item) for item in value))
-    try:
-        hash(value)
-    except TypeError:  # not a valid choice anyway: checking it raises the clear error
-        return ("unhashable", id(value))
-    return (type(value).__name__, value)
-
-
-def _plan_for(
-    model: Any, layer: Any, method: Any, choices: Mapping[str, Any] | None = None
-) -> _Plan:
-    """The cached plan for these choices (``choices``: image_input, output, token_grid,
-    score_functions)."""
-    chosen = get_method(method)
-    choices = dict(choices or {})
-    per_model = _PLANS.get(model) if isinstance(model, keras.Model) else None
-    key = (_key_of(layer), chosen, tuple((name, _key_of(v)) for name, v in sorted(choices.items())))
-    if per_model is not None and key in per_model:
-        return per_model[key]
-    if not chosen.needs_layer and layer is not None:
-        raise bad_argument(
-            "layer",
-            f"None for method {chosen.key!r}, which explains the input pixels",
-            layer,
-        )
-    anatomy = dissect(model, layer=layer, needs_layer=chosen.needs_layer, **choices)
-    compiled = CompiledExplainer(
-        model, anatomy.target, anatomy.head, chosen, io=anatomy.io, grid=anatomy.grid
-    )
-    plan = _Plan(anatomy, chosen, compiled)
-    _PLANS.setdefault(model, {})[key] = plan
-    return plan
 
 
 class Explainer:
@@ -155,7 +95,7 @@ class Explainer:
         self._layer = layer
         self._method = method
         self._choices = {"image_input": image_input, "output": output, "token_grid": token_grid}
-        self._plan = _plan_for(model, layer, method, self._choices)
+        self._plan = plan_for(model, layer, method, self._choices)
         self.model = model
         check_input_shape(self._input_shape)
         io = self._plan.anatomy.io
@@ -380,7 +320,7 @@ class Explainer:
         model_batch = self._model_batch(batch)
         functions = score_functions(targets)
         if functions is not None:
-            plan = _plan_for(
+            plan = plan_for(
                 self.model,
                 self._layer,
                 self._method,
@@ -417,7 +357,7 @@ class Explainer:
 
     def _package(
         self,
-        plan: _Plan,
+        plan: Plan,
         result: RawResult,
         i: int,
         names: Names,

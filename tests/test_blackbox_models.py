@@ -58,8 +58,8 @@ def test_a_function_has_no_layer_to_explain():
     with pytest.raises(ValueError) as caught:
         ei.explain_prediction(scores, _images(1)[0])
     assert str(caught.value) == (
-        "model: expected a model with a convolutional 4-D feature map larger than 1x1 to "
-        "explain, got 'scores', which has none. Pass layer= to name a layer with a 4-D output."
+        "method: expected a method that explains the input pixels (such as 'occlusion', 'rise' "
+        "or 'saliency') for a model given as a function, which has no layers, got 'gradcam'"
     )
     from PIL import Image
 

@@ -15,7 +15,7 @@ import pytest
 import explainimg as ei
 from explainimg.cli import main
 from explainimg.engine import backend
-from explainimg.explainer import _PLANS
+from explainimg.engine.plans import _PLANS
 from tests import builders
 
 pytestmark = pytest.mark.core

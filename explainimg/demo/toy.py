@@ -26,7 +26,7 @@ from ..formatters.image import format_as_image
 from ..heatmaps import peak_location
 from .shapes import CLASS_NAMES, make_shapes
 
-DEMO_MODEL_FILE = Path(__file__).parent / "data" / "shapes_cnn.keras"
+DEMO_MODEL_FILE = Path(__file__).parent.parent / "data" / "shapes_cnn.keras"
 IMAGE_SIZE = 64
 _DISPLAY_SCALE = 4
 

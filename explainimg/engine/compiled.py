@@ -11,13 +11,13 @@ TensorFlow and PyTorch any number of images runs the same function; on JAX each 
 traces once (streams pad their last batch, so they trace once).
 
 >>> import keras, numpy as np
->>> from explainimg.engine.layers import find_layer
->>> from explainimg.engine.outputs import analyze_output
+>>> from explainimg.engine.kinds import dissect
 >>> from explainimg.methods import get_method
 >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3),
 ...     keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2, activation="softmax")])
->>> explainer = CompiledExplainer(model, find_layer(model), analyze_output(model),
-...                               get_method("gradcam"))
+>>> anatomy = dissect(model, layer=None)
+>>> explainer = CompiledExplainer(model, anatomy.target, anatomy.head, get_method("gradcam"),
+...                               io=anatomy.io)
 >>> result = explainer.run(np.ones((5, 8, 8, 3), "float32"), top=2)
 >>> result.maps.shape, result.targets.shape
 ((5, 2, 6, 6), (5, 2))
@@ -42,7 +42,7 @@ from .graph import LayerRef
 from .guided import is_relu
 from .interception import Hook, intercepted
 from .layout import to_channels_first
-from .model_io import ModelIO, model_io
+from .model_io import ModelIO
 from .outputs import OutputHead
 from .probe import all_layers
 from .recording import Recording, unchanged
@@ -135,7 +135,7 @@ class CompiledExplainer:
         head: OutputHead,
         method: Method,
         *,
-        io: ModelIO | None = None,
+        io: ModelIO,
         grid: Callable[[Any], Any] | None = None,
     ) -> None:
         self._backend = backend.current()
@@ -143,7 +143,7 @@ class CompiledExplainer:
         self._target = target
         self._head = head
         self._method = method
-        self._io = io if io is not None else model_io(model)
+        self._io = io
         self._grid = grid
         shape, dtype = self._io.image_spec
         self._image_spec = ((None, *shape[1:]), dtype)

@@ -14,6 +14,9 @@ function is differentiable) apply: a function has no layers to explain.
 >>> model = as_model(brightness, (8, 8, 3))
 >>> model.name, ops.convert_to_numpy(model(np.ones((2, 8, 8, 3)))).tolist()
 ('brightness', [[1.0, -1.0], [1.0, -1.0]])
+>>> from explainimg.engine.anatomy import Choices
+>>> function_anatomy(model, Choices(method="occlusion", needs_layer=False)).head.n_classes
+2
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import keras
 import numpy as np
 
 from ..errors import bad_argument, said
+from .anatomy import Anatomy, Choices
+from .kind_subclassed import subclassed_anatomy
 
 
 class FunctionModel(keras.Model):
@@ -76,3 +81,21 @@ def example_shape(x: Any, batched: bool) -> tuple[int, ...] | None:
     if batched or len(shape) == 4:
         shape = shape[1:]
     return shape if len(shape) == 3 else None
+
+
+def is_function_model(model: keras.Model) -> bool:
+    """True for a plain function wrapped by :func:`as_model`."""
+    return isinstance(model, FunctionModel)
+
+
+def function_anatomy(model: FunctionModel, choices: Choices) -> Anatomy:
+    """The Anatomy of a wrapped function: its one image input and its scores, for methods that
+    explain the input (a function has no layers)."""
+    if choices.needs_layer:
+        raise bad_argument(
+            "method",
+            "a method that explains the input pixels (such as 'occlusion', 'rise' or "
+            "'saliency') for a model given as a function, which has no layers",
+            choices.method,
+        )
+    return subclassed_anatomy(model, choices, kind="function")

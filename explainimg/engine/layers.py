@@ -211,12 +211,15 @@ def find_layer(
     uses_image: Callable[[LayerRef], bool] | None = None,
     coarsest: bool = False,
     channels_first: bool = False,
+    from_graph: bool = True,
 ) -> LayerRef:
     """The layer Grad-CAM should use by default (see the module docstring for the rule).
 
     ``probe_run`` gives a probe run of the model (:mod:`explainimg.engine.probe`), needed for
     subclassed models and for transformers whose blocks sit inside custom layers.
-    ``uses_image`` keeps only the layers of the explained image's branch (several inputs)."""
+    ``uses_image`` keeps only the layers of the explained image's branch (several inputs).
+    ``from_graph``: the model is a graph model (its kind, :mod:`explainimg.engine.kinds`),
+    whose layers are read without running it."""
     if image_size is None:
         shape = model.inputs[0].shape
         image_size = (shape[1], shape[2])
@@ -224,7 +227,7 @@ def find_layer(
     def usable(entries: list[Entry]) -> list[Entry]:
         return entries if uses_image is None else [e for e in entries if uses_image(e.ref)]
 
-    if is_graph_model(model):
+    if from_graph:
         entries = usable(static_entries(model, channels_first))
         chosen = choose_entry(entries, image_size, coarsest)
         if chosen is not None and not is_token_sequence(entries[chosen].shape, image_size):
@@ -238,7 +241,8 @@ def find_layer(
         "model",
         "a model with a convolutional 4-D feature map larger than 1x1 to explain",
         said(f"{model.name!r}, which has none"),
-        hint=_candidates_hint(model) or "Pass layer= to name a layer with a 4-D output.",
+        hint=_candidates_hint(model, from_graph)
+        or "Pass layer= to name a layer with a 4-D output.",
     )
 
 
@@ -250,20 +254,24 @@ def resolve_layer(
     uses_image: Callable[[LayerRef], bool] | None = None,
     coarsest: bool = False,
     channels_first: bool = False,
+    *,
+    from_graph: bool,
 ) -> tuple[LayerRef, tuple[int | None, ...] | None]:
     """The layer named by ``layer`` (None: automatic; a name, ``"nested/path"``, attribute
     name, index or Layer) and its output shape, checked to be a 4-D map or a token sequence."""
     if layer is None:
-        ref = find_layer(model, image_size, probe_run, uses_image, coarsest, channels_first)
+        ref = find_layer(
+            model, image_size, probe_run, uses_image, coarsest, channels_first, from_graph
+        )
         return ref, _output_shape(ref, probe_run)
     if isinstance(layer, bool):
         raise bad_type("layer", "None, a layer name, an index or a keras Layer", layer)
     if isinstance(layer, int):
-        ref = _by_index(model, layer)
+        ref = _by_index(model, layer, from_graph)
     elif isinstance(layer, str):
-        ref = _by_name(model, layer)
+        ref = _by_name(model, layer, from_graph)
     elif isinstance(layer, keras.layers.Layer):
-        ref = _by_instance(model, layer)
+        ref = _by_instance(model, layer, from_graph)
     else:
         raise bad_type("layer", "None, a layer name, an index or a keras Layer", layer)
     if isinstance(ref.layer, keras.layers.InputLayer):
@@ -276,7 +284,7 @@ def resolve_layer(
             "layer",
             "a layer whose output is a 4-D (batch, height, width, channels) feature map",
             said(f"{ref.path!r} with output shape {shape}"),
-            hint=_candidates_hint(model),
+            hint=_candidates_hint(model, from_graph),
         )
     return ref, shape
 
@@ -294,23 +302,23 @@ def _output_shape(
     )
 
 
-def _all_refs(model: keras.Model) -> list[LayerRef]:
+def _all_refs(model: keras.Model, from_graph: bool) -> list[LayerRef]:
     """Graph layers first (their paths are the familiar ones), then hidden sublayers."""
-    refs = list(iter_layers(model)) if is_graph_model(model) else []
+    refs = list(iter_layers(model)) if from_graph else []
     known = {id(ref.layer) for ref in refs}
     return refs + [ref for ref in all_layers(model) if id(ref.layer) not in known]
 
 
-def _by_index(model: keras.Model, index: int) -> LayerRef:
+def _by_index(model: keras.Model, index: int, from_graph: bool) -> LayerRef:
     count = len(model.layers)
     if not -count <= index < count:
         raise bad_argument("layer", f"an index between {-count} and {count - 1}", index)
     layer = model.layers[index]
-    return LayerRef(layer) if is_graph_model(model) else _by_instance(model, layer)
+    return LayerRef(layer) if from_graph else _by_instance(model, layer, from_graph)
 
 
-def _by_instance(model: keras.Model, layer: keras.layers.Layer) -> LayerRef:
-    for ref in _all_refs(model):
+def _by_instance(model: keras.Model, layer: keras.layers.Layer, from_graph: bool) -> LayerRef:
+    for ref in _all_refs(model, from_graph):
         if ref.layer is layer:
             return ref
     raise bad_argument(
@@ -318,8 +326,8 @@ def _by_instance(model: keras.Model, layer: keras.layers.Layer) -> LayerRef:
     )
 
 
-def _by_name(model: keras.Model, name: str) -> LayerRef:
-    refs = _all_refs(model)
+def _by_name(model: keras.Model, name: str, from_graph: bool) -> LayerRef:
+    refs = _all_refs(model, from_graph)
     exact = [ref for ref in refs if ref.path == name]
     if exact:
         return exact[0]
@@ -333,19 +341,19 @@ def _by_name(model: keras.Model, name: str) -> LayerRef:
         )
     attribute = getattr(model, name, None) if name.isidentifier() else None
     if isinstance(attribute, keras.layers.Layer) and attribute is not model:
-        return _by_instance(model, attribute)
+        return _by_instance(model, attribute, from_graph)
     close = difflib.get_close_matches(name, [ref.path for ref in refs], n=3, cutoff=0.6)
     hint = f"Did you mean {', '.join(map(repr, close))}? " if close else ""
     raise bad_argument(
         "layer",
         f"the name of a layer of model {model.name!r}",
         name,
-        hint=hint + _candidates_hint(model),
+        hint=hint + _candidates_hint(model, from_graph),
     )
 
 
-def _candidates_hint(model: keras.Model) -> str:
-    if not is_graph_model(model):
+def _candidates_hint(model: keras.Model, from_graph: bool) -> str:
+    if not from_graph:
         return ""
     candidates = [ref.path for ref in feature_map_layers(model)]
     if not candidates:

@@ -12,7 +12,7 @@ with one output explains it; with several, ``output=`` (a name or an index) must
 >>> model = keras.Model({"image": image, "meta": meta},
 ...     {"kind": keras.layers.Dense(3, name="kind")(joined),
 ...      "size": keras.layers.Dense(1, name="size")(joined)})
->>> io = model_io(model, output="size")
+>>> io = graph_model_io(model, output="size")
 >>> io.input_names[io.image_input], io.output_names[io.output]
 ('image', 'size')
 """
@@ -26,7 +26,6 @@ import attrs
 import keras
 
 from ..errors import bad_argument, bad_type, said
-from .graph import is_graph_model
 from .layout import channels_last_shape
 
 
@@ -141,30 +140,43 @@ def _image_input(specs: Sequence[tuple[tuple, str]], names: Sequence[str], choic
     )
 
 
-def model_io(
-    model: keras.Model,
+def graph_model_io(model: keras.Model, *, image_input: Any = None, output: Any = None) -> ModelIO:
+    """Inputs and outputs of a functional or Sequential ``model``, read from its graph, with
+    the image input and the explained output chosen."""
+    names, tensors, struct = _graph_inputs(model)
+    specs = tuple((tuple(t.shape), str(t.dtype)) for t in tensors)
+    output_struct = getattr(model, "_outputs_struct", None)
+    output_struct = model.outputs if output_struct is None else output_struct
+    output_names = _names(output_struct, keras.tree.flatten(output_struct), "output")
+    return _chosen(names, specs, struct, output_names, image_input, output)
+
+
+def single_input_io(
+    input_spec: tuple[tuple[int | None, ...], str],
     *,
+    outputs: int = 1,
     image_input: Any = None,
     output: Any = None,
-    subclassed_input: tuple[tuple[int | None, ...], str] | None = None,
-    subclassed_outputs: int = 1,
 ) -> ModelIO:
-    """Inputs and outputs of ``model`` with the image input and the explained output chosen.
+    """Inputs and outputs of a model that takes one batch of images (a subclassed model: its
+    ``input_spec`` and number of ``outputs`` are learnt from its build shape and a probe run).
 
-    Subclassed models give their input spec as ``subclassed_input`` and their number of
-    outputs as ``subclassed_outputs`` (both learnt from a probe run).
+    >>> io = single_input_io(((None, 8, 8, 3), "float32"), outputs=2, output="output_1")
+    >>> io.input_names, io.output_names[io.output]
+    (('input',), 'output_1')
     """
-    if is_graph_model(model):
-        names, tensors, struct = _graph_inputs(model)
-        specs = tuple((tuple(t.shape), str(t.dtype)) for t in tensors)
-        output_struct = getattr(model, "_outputs_struct", None)
-        output_struct = model.outputs if output_struct is None else output_struct
-        output_names = _names(output_struct, keras.tree.flatten(output_struct), "output")
-    else:
-        names, specs, struct = ("input",), (subclassed_input,), None
-        output_names = tuple(f"output_{i}" for i in range(subclassed_outputs))
-        if subclassed_outputs == 1:
-            output_names = ("output",)
+    output_names = ("output",) if outputs == 1 else tuple(f"output_{i}" for i in range(outputs))
+    return _chosen(("input",), (input_spec,), None, output_names, image_input, output)
+
+
+def _chosen(
+    names: tuple[str, ...],
+    specs: tuple[tuple[tuple[int | None, ...], str], ...],
+    struct: Any,
+    output_names: tuple[str, ...],
+    image_input: Any,
+    output: Any,
+) -> ModelIO:
     index = _image_input(specs, names, image_input)
     if output is None:
         if len(output_names) > 1:
