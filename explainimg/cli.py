@@ -7,11 +7,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+
+from .engine.quiet_start import import_backend_quietly
 
 METHOD_KEYS = (
     "gradcam",
@@ -151,34 +151,6 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         )
         subcommands.choices[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     return args
-
-
-@contextlib.contextmanager
-def _quiet_native_stderr() -> Iterator[None]:
-    """Silence what C++ libraries write straight to file descriptor 2 (TensorFlow's start-up
-    lines ignore TF_CPP_MIN_LOG_LEVEL); Python's own sys.stderr is untouched."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no real stderr (e.g. embedded): nothing to quiet
-        yield
-        return
-    sys.stderr.flush()
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-def _import_tensorflow_quietly() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow" and (
-        "tensorflow" not in sys.modules
-    ):
-        with _quiet_native_stderr():
-            import tensorflow  # noqa: F401
 
 
 def _names(value: str | None) -> list[str] | None:
@@ -369,7 +341,7 @@ def _audit(args: argparse.Namespace, names: list[str] | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
-    _import_tensorflow_quietly()
+    import_backend_quietly()
     if args.command == "demo":
         if args.toy:
             from .demo.toy import run_toy_demo

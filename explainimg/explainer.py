@@ -14,44 +14,33 @@ the raw results into Explanations.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
 import numpy as np
 from PIL import Image
 
-from .engine.compiled import RawResult
-from .engine.plans import Plan, plan_for
+from .engine.plans import plan_for
 from .engine.transport import model_from_bytes, model_to_bytes
 from .errors import ExplanationError, bad_argument, said
-from .explanation import Explanation, TargetExplanation
+from .explanation import Explanation
 from .inputs.arguments import (
     check_input_shape,
+    check_list_count,
     checked_image,
     checked_target_names,
-    checked_targets,
     checked_top,
     image_batch,
-    name_of,
+    is_per_image,
     one_image,
+    target_matrix,
 )
 from .inputs.batches import count_images, iter_chunks
-from .inputs.images import array_to_image
 from .inputs.model_inputs import InputLayout, channels_last_pixels, check_rows
 from .inputs.preprocessing import checked_preprocess
+from .results import Names, explanation_of
 from .targets import score_functions, score_name
-
-Names = Sequence[str] | Mapping[int, str] | None
-
-_SCORE_WORDING = {
-    "softmax": "scores are the logits before the softmax, probabilities its output",
-    "sigmoid": "scores are the logits before the sigmoid, probabilities its output",
-    "binary": "class 1 is the sigmoid unit (score = logit), class 0 its complement (-logit)",
-    "scores": "scores are the model's outputs (no softmax or sigmoid found, so no probabilities)",
-    "regression": "the score is the model's single regression output",
-    "custom": "scores come from the given score functions",
-}
 
 
 class Explainer:
@@ -216,8 +205,8 @@ class Explainer:
         images, extras = self._split(xs, "xs")
         chunks = iter_chunks(images, batch_size)
         total = count_images(images)
-        if total is not None and _is_per_image(targets):
-            _check_list_count(targets, total)
+        if total is not None and is_per_image(targets):
+            check_list_count(targets, total)
         return self._stream(chunks, extras, total, targets, top, target_names, progress, batch_size)
 
     def _stream(
@@ -237,9 +226,9 @@ class Explainer:
             batch, originals = image_batch(chunk, self._input_shape, offset=start)
             chunk_extras = self._extra_rows(extras, start, batch.shape[0], "xs")
             chunk_targets = targets
-            if _is_per_image(targets):
+            if is_per_image(targets):
                 if len(targets) < start + batch.shape[0]:
-                    _check_list_count(targets, f"at least {start + batch.shape[0]}")
+                    check_list_count(targets, f"at least {start + batch.shape[0]}")
                 chunk_targets = targets[start : start + batch.shape[0]]
             displays = [None] * batch.shape[0]
             yield from self._explain(
@@ -256,8 +245,8 @@ class Explainer:
             if bar is not None:
                 bar.update(done)
         check_rows(extras, self._layout.extra_names, done, "xs")
-        if _is_per_image(targets):
-            _check_list_count(targets, done)  # more lists than images: say so, don't drop them
+        if is_per_image(targets):
+            check_list_count(targets, done)  # more lists than images: say so, don't drop them
 
     def _split(self, x: Any, argument: str) -> tuple[Any, list[np.ndarray]]:
         """The images (channels-last) and the model's other inputs in ``x``."""
@@ -334,7 +323,7 @@ class Explainer:
             plan.head.require_classes()
             names = self._names(target_names)
             if targets is not None:
-                matrix = self._target_matrix(targets, batch.shape[0])
+                matrix = target_matrix(targets, batch.shape[0], self.n_classes)
                 result = plan.compiled.run(
                     model_batch, extras=extras, targets=matrix, pad_to=pad_to
                 )
@@ -342,90 +331,11 @@ class Explainer:
                 k = 1 if top is None else checked_top(top, self.n_classes)
                 result = plan.compiled.run(model_batch, extras=extras, top=k, pad_to=pad_to)
         return [
-            self._package(plan, result, i, names, displays[i] or originals[i] or batch[i])
+            explanation_of(
+                self.model.name, plan, result, i, names, displays[i] or originals[i] or batch[i]
+            )
             for i in range(batch.shape[0])
         ]
-
-    def _target_matrix(self, targets: Any, count: int) -> np.ndarray:
-        if not _is_per_image(targets):
-            return np.tile(checked_targets(targets, self.n_classes), (count, 1))
-        _check_list_count(targets, count)
-        rows = [checked_targets(row, self.n_classes) for row in targets]
-        if len({len(row) for row in rows}) != 1:
-            raise bad_argument("targets", "the same number of class ids for every image", targets)
-        return np.array(rows)
-
-    def _package(
-        self,
-        plan: Plan,
-        result: RawResult,
-        i: int,
-        names: Names,
-        picture: Image.Image | np.ndarray,
-    ) -> Explanation:
-        image = picture if isinstance(picture, Image.Image) else array_to_image(picture)
-        common = dict(
-            estimator=self.model.name,
-            method=plan.method.title,
-            image=image,
-            layer=self.layer,
-            is_regression=plan.head.kind == "regression",
-        )
-        if not result.finite[i]:
-            where = "its input gradients" if self.layer is None else f"layer {self.layer!r}"
-            message = (
-                f"The model produced non-finite values (NaN or inf) at {where} or in its "
-                f"scores for this image; no explanation made."
-            )
-            return Explanation(description=message, targets=[], error=message, **common)
-        targets = [
-            TargetExplanation(
-                target=int(result.targets[i, k]),
-                target_name=name_of(int(result.targets[i, k]), names),
-                score=float(result.scores[i, k]),
-                proba=None if result.probas is None else float(result.probas[i, k]),
-                heatmap=result.maps[i, k],
-            )
-            for k in range(result.targets.shape[1])
-        ]
-        height, width = result.maps.shape[2:]
-        where = "Input" if self.layer is None else f"Layer {self.layer!r}"
-        description = (
-            f"{plan.method.description} {where}, {height}x{width} map; "
-            f"{_SCORE_WORDING[plan.head.kind]}."
-        )
-        error = None
-        if not any(target.heatmap.any() for target in targets):
-            source = "the input" if self.layer is None else f"layer {self.layer!r}"
-            error = (
-                f"Every heatmap is all zero: nothing at {source} speaks for "
-                f"{'this class' if len(targets) == 1 else 'these classes'} "
-                f"(try another layer or method)."
-            )
-        return Explanation(description=description, targets=targets, error=error, **common)
-
-
-def _is_list(value: Any) -> bool:
-    return isinstance(value, np.ndarray) or (
-        isinstance(value, Sequence) and not isinstance(value, (str, bytes))
-    )
-
-
-def _is_per_image(targets: Any) -> bool:
-    """True for one list of class ids per image (``[[3], [5]]`` or a 2-D array)."""
-    if isinstance(targets, np.ndarray):
-        return targets.ndim == 2
-    return _is_list(targets) and len(targets) > 0 and all(_is_list(row) for row in targets)
-
-
-def _check_list_count(targets: Sequence[Any], count: int | str) -> None:
-    """An error unless there is one list of class ids per image (``count`` images)."""
-    if not isinstance(count, int) or len(targets) != count:
-        raise bad_argument(
-            "targets",
-            f"one list of class ids per image ({count} images)",
-            said(f"{len(targets)} lists"),
-        )
 
 
 def _rebuilt_explainer(model_bytes: bytes, options: dict[str, Any]) -> Explainer:

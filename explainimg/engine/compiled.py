@@ -42,6 +42,7 @@ from .graph import LayerRef
 from .guided import is_relu
 from .interception import Hook, intercepted
 from .layout import to_channels_first
+from .method_context import MethodContext
 from .model_io import ModelIO
 from .outputs import OutputHead
 from .probe import all_layers
@@ -273,7 +274,7 @@ class CompiledExplainer:
         if targets is None:
             targets = ops.top_k(scores, k=count)[1]
         targets = ops.cast(targets, "int32")
-        context = _Context(self, images, targets, recording, extras)
+        context = MethodContext(self, images, targets, recording, extras)
         maps = scale_by_max(
             ops.stack([self._method.target_map(context, k) for k in range(count)], 1)
         )
@@ -358,54 +359,3 @@ class CompiledExplainer:
         """The explained layer's output (or its gradient) as a (B, h, w, c) map."""
         values = ops.cast(values, "float32")
         return values if self._grid is None else self._grid(values)
-
-
-class _Context:
-    """What methods get inside one compiled call (see :class:`explainimg.methods.Context`)."""
-
-    def __init__(
-        self,
-        explainer: CompiledExplainer,
-        images: Any,
-        targets: Any,
-        recording: Recording,
-        extras: Sequence[Any],
-    ) -> None:
-        activations = recording.aux["activations"]
-        self.images = images
-        self.targets = targets
-        self.activations = None if activations is None else explainer.to_grid(activations)
-        self.memo: dict[str, Any] = {}
-        self._explainer = explainer
-        self._recording = recording
-        self._extras = extras
-
-    def _selector(self, target_ids: Any) -> Any:
-        return ops.one_hot(target_ids, self._explainer.n_classes, dtype="float32")
-
-    def layer_gradients(self, k: int) -> Any:
-        gradients = self._recording.gradient(self._selector(self.targets[:, k]), "layer")
-        if gradients is None:
-            raise ExplanationError(
-                f"The model's output does not depend on layer {self._explainer.layer_path!r}."
-            )
-        return self._explainer.to_grid(gradients)
-
-    def input_gradients(self, images: Any, target_ids: Any, guided: bool = False) -> Any:
-        recording = self._recording
-        if images is not self.images or guided:
-            recording = self._explainer.input_recording(images, self._extras, guided)
-        gradients = recording.gradient(self._selector(target_ids), "input")
-        if gradients is None:
-            raise ExplanationError("The model's output does not depend on its input.")
-        return ops.cast(gradients, "float32")
-
-    def class_confidences(self, images: Any, sources: Any = None) -> Any:
-        extras = self._extras
-        if sources is not None:
-            extras = [ops.take(extra, sources, axis=0) for extra in extras]
-        scores, probas = self._explainer.scores(images, extras)
-        return probas if probas is not None else ops.softmax(scores, axis=-1)
-
-    def map(self, function: Callable[[Any], Any], elements: Any) -> Any:
-        return self._explainer.sequential_map(function, elements)

@@ -1,4 +1,7 @@
-"""Formatters turn an Explanation into pictures, HTML, text or dicts. No TensorFlow here.
+"""Formatters turn an Explanation into pictures, HTML, text or dicts.
+
+May import the data layer (``explanation``, ``heatmaps``, ``errors``), the audit's numbers
+and NumPy, PIL, jinja2 and matplotlib; never Keras or a backend framework.
 
 >>> from explainimg.formatters import format_as_text
 >>> callable(format_as_text)

@@ -247,3 +247,45 @@ def checked_image(image: Any) -> Image.Image | None:
         pixels = image if image.ndim == 3 else image[..., np.newaxis]
         return array_to_image(pixels)
     raise bad_type("image", "a PIL image or an (H, W[, C]) pixel array", image)
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, np.ndarray) or (
+        isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+    )
+
+
+def is_per_image(targets: Any) -> bool:
+    """True for one list of class ids per image (``[[3], [5]]`` or a 2-D array).
+
+    >>> is_per_image([[3], [5]]), is_per_image([3, 5])
+    (True, False)
+    """
+    if isinstance(targets, np.ndarray):
+        return targets.ndim == 2
+    return _is_list(targets) and len(targets) > 0 and all(_is_list(row) for row in targets)
+
+
+def check_list_count(targets: Sequence[Any], count: int | str) -> None:
+    """An error unless there is one list of class ids per image (``count`` images)."""
+    if not isinstance(count, int) or len(targets) != count:
+        raise bad_argument(
+            "targets",
+            f"one list of class ids per image ({count} images)",
+            said(f"{len(targets)} lists"),
+        )
+
+
+def target_matrix(targets: Any, count: int, n_classes: int) -> np.ndarray:
+    """(count, K) class ids: the same ``targets`` for every image, or one list per image.
+
+    >>> target_matrix([2, 0], 3, n_classes=4).tolist()
+    [[2, 0], [2, 0], [2, 0]]
+    """
+    if not is_per_image(targets):
+        return np.tile(checked_targets(targets, n_classes), (count, 1))
+    check_list_count(targets, count)
+    rows = [checked_targets(row, n_classes) for row in targets]
+    if len({len(row) for row in rows}) != 1:
+        raise bad_argument("targets", "the same number of class ids for every image", targets)
+    return np.array(rows)

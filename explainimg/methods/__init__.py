@@ -1,5 +1,8 @@
 """Explanation methods. Each is a small class; ``method=`` takes its key or a configured one.
 
+Pure ``keras.ops`` maths from activations, gradients or perturbed scores to a map: may
+import ``errors`` and each other only; no framework, no PIL (the engine runs them).
+
 >>> get_method("gradcam").title
 'Grad-CAM'
 >>> get_method(SmoothGrad(samples=10)).samples

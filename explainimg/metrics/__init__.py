@@ -5,7 +5,9 @@
 - :func:`pointing_game`, :func:`energy_in_box`: does the heat sit on a known object?
 - :func:`randomization_check`: does the map change when the model's weights are randomised?
 
-All take Explanations from any method, so methods can be compared on your own data.
+All take Explanations from any method, so methods can be compared on your own data. May
+import the data layer, the inputs and the explainer (to re-run the model); never the
+formatters or the pipeline.
 
 >>> from explainimg import metrics
 >>> sorted(name for name in metrics.__all__ if not name[0].isupper())[:3]

@@ -1,0 +1,80 @@
+"""What a method gets inside one compiled call: the images, the targets, the explained
+layer's activations, and the gradients and model calls it may ask for (the
+:class:`explainimg.methods.Context` protocol, served by the compiled explainer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from keras import ops
+
+from ..errors import ExplanationError
+from .recording import Recording
+
+
+class Compiled(Protocol):
+    """What the context needs from :class:`explainimg.engine.compiled.CompiledExplainer`."""
+
+    n_classes: int
+    layer_path: str | None
+
+    def to_grid(self, values: Any) -> Any: ...
+
+    def input_recording(self, images: Any, extras: Sequence[Any], guided: bool) -> Recording: ...
+
+    def scores(self, images: Any, extras: Sequence[Any]) -> tuple[Any, Any]: ...
+
+    def sequential_map(self, function: Callable[[Any], Any], elements: Any) -> Any: ...
+
+
+class MethodContext:
+    """What methods get inside one compiled call (see :class:`explainimg.methods.Context`)."""
+
+    def __init__(
+        self,
+        explainer: Compiled,
+        images: Any,
+        targets: Any,
+        recording: Recording,
+        extras: Sequence[Any],
+    ) -> None:
+        activations = recording.aux["activations"]
+        self.images = images
+        self.targets = targets
+        self.activations = None if activations is None else explainer.to_grid(activations)
+        self.memo: dict[str, Any] = {}
+        self._explainer = explainer
+        self._recording = recording
+        self._extras = extras
+
+    def _selector(self, target_ids: Any) -> Any:
+        return ops.one_hot(target_ids, self._explainer.n_classes, dtype="float32")
+
+    def layer_gradients(self, k: int) -> Any:
+        gradients = self._recording.gradient(self._selector(self.targets[:, k]), "layer")
+        if gradients is None:
+            raise ExplanationError(
+                f"The model's output does not depend on layer {self._explainer.layer_path!r}."
+            )
+        return self._explainer.to_grid(gradients)
+
+    def input_gradients(self, images: Any, target_ids: Any, guided: bool = False) -> Any:
+        recording = self._recording
+        if images is not self.images or guided:
+            recording = self._explainer.input_recording(images, self._extras, guided)
+        gradients = recording.gradient(self._selector(target_ids), "input")
+        if gradients is None:
+            raise ExplanationError("The model's output does not depend on its input.")
+        return ops.cast(gradients, "float32")
+
+    def class_confidences(self, images: Any, sources: Any = None) -> Any:
+        extras = self._extras
+        if sources is not None:
+            extras = [ops.take(extra, sources, axis=0) for extra in extras]
+        scores, probas = self._explainer.scores(images, extras)
+        return probas if probas is not None else ops.softmax(scores, axis=-1)
+
+    def map(self, function: Callable[[Any], Any], elements: Any) -> Any:
+        return self._explainer.sequential_map(function, elements)
