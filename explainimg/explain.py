@@ -17,7 +17,7 @@ from typing import Any
 import keras
 from PIL import Image
 
-from .engine.function_model import as_model, example_shape
+from .engine.kind_function import as_model, example_shape
 from .explainer import Explainer
 from .explanation import Explanation
 from .formatters.image import format_as_image, side_by_side
@@ -69,7 +69,7 @@ def explain_prediction(
     Scores are taken before the output softmax/sigmoid without changing the model (see
     :mod:`explainimg.engine.outputs` for single-unit sigmoid and regression outputs).
     ``model`` may also be a plain function from images to scores, for the black-box methods
-    (:mod:`explainimg.engine.function_model` says what it must return).
+    (:mod:`explainimg.engine.kind_function` says what it must return).
 
     >>> import keras, numpy as np
     >>> model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3),
