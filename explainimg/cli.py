@@ -273,8 +273,8 @@ def _pixel_preprocessing(args: argparse.Namespace) -> str:
 
 
 def _stream(args: argparse.Namespace, names: list[str] | None, paths: list[Path]) -> int:
-    from .pipeline.batch_files import Progress, load_model
     from .explainer import Explainer
+    from .pipeline.batch_files import Progress, load_model
     from .pipeline.run_folder import build_outputs, start_run_folder
     from .pipeline.stream_files import StreamOptions, explain_stream_files
 

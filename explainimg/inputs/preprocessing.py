@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from keras import ops
 
-from .arguments import shape_fits
 from ..errors import bad_argument, bad_type, said
+from .arguments import shape_fits
 
 Preprocess = Callable[[np.ndarray, tuple[int | None, ...]], np.ndarray]
 

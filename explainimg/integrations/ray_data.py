@@ -39,9 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from ..pipeline.batch_files import load_model
 from ..errors import bad_argument, said
 from ..explainer import Explainer
+from ..pipeline.batch_files import load_model
 from ..pipeline.stream_files import read_for_model
 
 

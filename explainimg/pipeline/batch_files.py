@@ -27,17 +27,17 @@ import keras
 import numpy as np
 from PIL import Image
 
-from ..inputs.arguments import image_batch
-from .atomic import write_atomically
-from ..errors import bad_argument, said
 from ..audit.explain import check_label_range, explain_labelled_batch
+from ..errors import bad_argument, said
 from ..explainer import Explainer
 from ..explanation import Explanation
 from ..formatters.as_dict import format_as_dict
 from ..formatters.html import format_as_html
 from ..formatters.image import format_as_image
 from ..formatters.text import format_as_text
+from ..inputs.arguments import image_batch
 from ..inputs.images import read_image
+from .atomic import write_atomically
 from .run_outputs import overlay_name
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
