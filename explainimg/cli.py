@@ -220,7 +220,10 @@ def _settings(args: argparse.Namespace, paths: list[Path]) -> dict:
 
 
 def _explainer_options(args: argparse.Namespace) -> dict[str, object]:
-    """Explainer keyword arguments from the command line."""
+    """Explainer keyword arguments from the command line; ``--preprocess MODE`` becomes
+    ``preprocess=`` (:func:`explainimg.inputs.preprocessing.preprocess_for_mode`)."""
+    from .inputs.preprocessing import preprocess_for_mode
+
     output: object = args.output
     if isinstance(output, str) and output.lstrip("-").isdigit():
         output = int(output)
@@ -228,21 +231,8 @@ def _explainer_options(args: argparse.Namespace) -> dict[str, object]:
         "layer": args.layer,
         "method": args.method,
         "output": output,
-        "preprocess": "model" if args.preprocess == "model" else None,
+        "preprocess": preprocess_for_mode(args.preprocess),
     }
-
-
-def _file_options(args: argparse.Namespace) -> dict[str, object]:
-    """:func:`explainimg.pipeline.batch_files.explain_files` keyword arguments from the command
-    line."""
-    options = _explainer_options(args)
-    options["model_preprocess"] = options.pop("preprocess")
-    return options
-
-
-def _pixel_preprocessing(args: argparse.Namespace) -> str:
-    """The keras.applications mode applied to the pixels read ("model" is the Explainer's)."""
-    return "none" if args.preprocess == "model" else args.preprocess
 
 
 def _stream(args: argparse.Namespace, names: list[str] | None, paths: list[Path]) -> int:
@@ -270,7 +260,6 @@ def _stream(args: argparse.Namespace, names: list[str] | None, paths: list[Path]
     )
     wants_report = bool(args.html or args.out)
     options = StreamOptions(
-        preprocess_mode=_pixel_preprocessing(args),
         top=args.top,
         targets=args.targets,
         batch_size=args.batch_size,
@@ -310,9 +299,8 @@ def _audit(args: argparse.Namespace, names: list[str] | None) -> int:
     results, failures = explain_files(
         model,
         paths,
-        preprocess_mode=_pixel_preprocessing(args),
         target_names=names,
-        **_file_options(args),
+        **_explainer_options(args),
         batch_size=args.batch_size,
         progress=not args.no_progress,
         labels=labels,

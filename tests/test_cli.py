@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -16,6 +18,8 @@ from PIL import Image
 import explainimg as ei
 from explainimg.cli import build_parser, main
 from explainimg.demo.shapes import CLASS_NAMES, make_shapes
+from explainimg.explainer import Explainer
+from explainimg.inputs.preprocessing import preprocess_for_mode
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +111,45 @@ def test_json_matches_the_library_call(folder, shapes_model):
         assert entry["proba"] == pytest.approx(target.proba, rel=1e-5)
     assert result["file"].endswith("shape1.png")
     assert result["image_size"] == [96, 96]
+
+
+KERAS_APPLICATIONS = {
+    "tf": keras.applications.mobilenet_v2.preprocess_input,
+    "torch": keras.applications.densenet.preprocess_input,
+    "caffe": keras.applications.resnet50.preprocess_input,
+}
+
+
+@pytest.mark.parametrize("mode", KERAS_APPLICATIONS)
+def test_a_preprocess_mode_is_the_keras_applications_function(folder, shapes_model, mode):
+    out = folder / f"preprocess_{mode}.json"
+    image = folder / "photos" / "shape2.png"
+    options = ["--preprocess", mode, "--top", "2", "--json", str(out), "--no-progress"]
+    assert main(["explain", str(folder / "shapes.keras"), str(image), *options]) == 0
+    (result,) = json.loads(out.read_text())["results"]
+    picture = Image.open(image).convert("RGB")
+    x = np.asarray(picture.resize((64, 64), Image.BILINEAR), dtype=np.float32)
+    function = KERAS_APPLICATIONS[mode]
+    assert preprocess_for_mode(mode) is function
+    ours = ei.explain_prediction(shapes_model, x, top=2, preprocess=function)
+    # What the command line did before preprocess=: imagenet_utils' mode applied by hand.
+    by_hand = keras.applications.imagenet_utils.preprocess_input(x.copy(), mode=mode)
+    before = ei.explain_prediction(shapes_model, by_hand, top=2)
+    for expl in (ours, before):
+        assert [t["target"] for t in result["targets"]] == [t.target for t in expl.targets]
+        for entry, target in zip(result["targets"], expl.targets, strict=True):
+            assert entry["score"] == pytest.approx(target.score, abs=1e-5)
+            assert entry["proba"] == pytest.approx(target.proba, abs=1e-5)
+            np.testing.assert_allclose(entry["heatmap"], target.heatmap, atol=1e-5)
+
+
+def test_an_explainer_pickles_with_a_keras_applications_preprocess(shapes_model):
+    x = np.full((64, 64, 3), 120.0, np.float32)
+    explainer = Explainer(shapes_model, preprocess=preprocess_for_mode("caffe"))
+    copy = pickle.loads(pickle.dumps(explainer))
+    expected, got = explainer.explain(x).targets[0], copy.explain(x).targets[0]
+    assert got.score == pytest.approx(expected.score, abs=1e-6)
+    np.testing.assert_allclose(got.heatmap, expected.heatmap, atol=1e-6)
 
 
 def test_preprocessing_modes_and_bad_arguments(folder, capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -24,7 +25,7 @@ def test_an_actor_pool_matches_the_single_process_run(tmp_path, capsys):
     model = tmp_path / "tiny.keras"
     tiny_model().save(model)
     run = tmp_path / "run"
-    options = ["--top", "2", "--batch-size", "4", "--no-progress"]
+    options = ["--top", "2", "--preprocess", "tf", "--batch-size", "4", "--no-progress"]
     main(["explain", str(model), str(tmp_path / "photos"), "--out", str(run), *options])
     capsys.readouterr()
     lines = [json.loads(line) for line in (run / "results.jsonl").open()]
@@ -36,7 +37,11 @@ def test_an_actor_pool_matches_the_single_process_run(tmp_path, capsys):
         dataset = ray.data.from_items([{"path": str(path)} for path in paths])
         dataset.map_batches(
             ExplainBatches,
-            fn_constructor_kwargs={"model_path": str(model), "top": 2},
+            fn_constructor_kwargs={  # the preprocess function travels to the actors
+                "model_path": str(model),
+                "top": 2,
+                "preprocess": keras.applications.mobilenet_v2.preprocess_input,
+            },
             compute=ray.data.ActorPoolStrategy(size=2),
             batch_size=4,
             batch_format="numpy",

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -25,6 +26,34 @@ from ..errors import bad_argument, bad_type, said
 from .arguments import shape_fits
 
 Preprocess = Callable[[np.ndarray, tuple[int | None, ...]], np.ndarray]
+
+KERAS_APPLICATIONS_MODES: dict[str, Callable[..., Any]] = {
+    "tf": keras.applications.mobilenet_v2.preprocess_input,  # 0..255 to -1..1
+    "torch": keras.applications.densenet.preprocess_input,  # ImageNet mean and std
+    "caffe": keras.applications.resnet50.preprocess_input,  # BGR minus ImageNet means
+}
+"""keras.applications' preprocessing functions by ``imagenet_utils`` mode: each is
+``keras.applications.imagenet_utils.preprocess_input(x, mode=...)``, and being module-level
+functions they pickle (an Explainer travels to other processes with its ``preprocess``)."""
+
+
+def preprocess_for_mode(mode: str) -> Any:
+    """The ``preprocess=`` of ``explainimg explain --preprocess MODE``: None for "none" (raw
+    pixels), "model" for "model" (a KerasHub model's preprocessor), else keras.applications'
+    function for "tf", "torch" or "caffe" (:data:`KERAS_APPLICATIONS_MODES`).
+
+    >>> preprocess_for_mode("tf") is keras.applications.mobilenet_v2.preprocess_input
+    True
+    >>> preprocess_for_mode("none") is None, preprocess_for_mode("model")
+    (True, 'model')
+    """
+    if mode == "none":
+        return None
+    if mode == "model":
+        return mode
+    if mode not in KERAS_APPLICATIONS_MODES:
+        raise bad_argument("--preprocess", "none, tf, torch, caffe or model", mode)
+    return KERAS_APPLICATIONS_MODES[mode]
 
 
 def checked_preprocess(preprocess: Any, model: Any) -> Preprocess | None:

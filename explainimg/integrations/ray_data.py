@@ -11,9 +11,10 @@ gives). It returns a pyarrow table, one row per image, ready for ``write_parquet
   (lists of float64; probas null when the model gives none),
 - ``heatmaps`` (list of K heatmaps, each a list of rows of float32).
 
-Files are read, converted, resized and preprocessed as ``explainimg explain`` does, so the
-numbers match a single-process run. A file that cannot be read gets a ``failure`` and the
-batch goes on. See docs/pipeline.md for a complete example and a multi-node recipe.
+Files are read, converted, resized and preprocessed (``preprocess=``) as ``explainimg
+explain`` does, so the numbers match a single-process run. A file that cannot be read gets a
+``failure`` and the batch goes on. See docs/pipeline.md for a complete example and a
+multi-node recipe.
 
 >>> import keras, numpy as np, tempfile
 >>> from PIL import Image
@@ -56,9 +57,10 @@ def _pyarrow() -> Any:
 class ExplainBatches:
     """Explain Ray Data batches with the model in ``model_path`` (see the module docs).
 
-    ``top``, ``targets``, ``method``, ``layer``, ``target_names`` as for
-    :func:`explainimg.explain_prediction`; ``preprocess_mode`` as ``explainimg explain
-    --preprocess`` ("none", "tf", "torch", "caffe").
+    ``top``, ``targets``, ``method``, ``layer``, ``target_names``, ``preprocess`` as for
+    :func:`explainimg.explain_prediction` (``explainimg explain --preprocess MODE`` is
+    ``preprocess=preprocess_for_mode(MODE)``, from :mod:`explainimg.inputs.preprocessing`;
+    a function must pickle, to reach the actors).
     """
 
     def __init__(
@@ -70,14 +72,17 @@ class ExplainBatches:
         method: str = "gradcam",
         layer: Any = None,
         target_names: Any = None,
-        preprocess_mode: str = "none",
+        preprocess: Any = None,
     ) -> None:
         self.explainer = Explainer(
-            load_model(model_path), layer=layer, method=method, target_names=target_names
+            load_model(model_path),
+            layer=layer,
+            method=method,
+            target_names=target_names,
+            preprocess=preprocess,
         )
         self.top = top
         self.targets = None if targets is None else list(targets)
-        self.preprocess_mode = preprocess_mode
         self.shape = tuple(self.explainer.model.inputs[0].shape)
 
     def __call__(self, batch: Mapping[str, Any]) -> Any:
@@ -91,16 +96,14 @@ class ExplainBatches:
         readable, pixels = [], []
         for row, source in zip(rows, sources, strict=True):
             try:
-                _, model_input = read_for_model(
-                    source if isinstance(source, io.BytesIO) else Path(source),
-                    self.shape,
-                    self.preprocess_mode,
+                _, resized = read_for_model(
+                    source if isinstance(source, io.BytesIO) else Path(source), self.shape
                 )
             except Exception as error:  # one bad file (PIL raises many types) must not end a batch
                 row["failure"] = f"cannot read image ({error})"
                 continue
             readable.append(row)
-            pixels.append(model_input)
+            pixels.append(resized)
         if pixels:
             expls = self.explainer.explain_batch(
                 np.concatenate(pixels), targets=self.targets, top=self.top

@@ -117,7 +117,7 @@ class Occlusion(Method):
 
         confidences = perturbed_confidences(
             ctx,
-            lambda ids: ops.take(constant, ids, axis=0),
+            lambda flat: ops.take(constant, flat % len(masks), axis=0),
             len(masks),
             perturb,
             self.batch_size,

@@ -1,8 +1,9 @@
 """Shared machinery of the black-box methods: run the model on perturbed copies of the images.
 
-A perturbation method describes N masks of the image size and how a mask perturbs an image;
-:func:`perturbed_confidences` runs the B x N perturbed images through the model
-``batch_size`` at a time (through ``ctx.map``: memory of one batch, no Python loop per
+A perturbation method describes N masks of the image size per image (the same for every
+image, as Occlusion's and RISE's, or its own, as Score-CAM's channel maps) and how a mask
+perturbs an image; :func:`perturbed_confidences` runs the B x N perturbed images through the
+model ``batch_size`` at a time (through ``ctx.map``: memory of one batch, no Python loop per
 perturbation) and returns their class confidences (B, N, classes), which every target reads.
 """
 
@@ -26,8 +27,18 @@ def perturbed_confidences(
 ) -> Any:
     """(B, count, classes) confidences of each image perturbed by each of ``count`` masks.
 
-    ``masks(ids)`` gives the (n, H, W) masks of int32 mask ids; ``perturb(images, masks)``
+    ``masks(flat)`` gives the (n, H, W) masks of int32 flat ids ``i * count + m`` (mask m of
+    image i: ``flat % count`` for masks shared by every image); ``perturb(images, masks)``
     gives the perturbed (n, H, W, C) images.
+
+    >>> from types import SimpleNamespace
+    >>> ctx = SimpleNamespace(images=ops.ones((2, 4, 4, 1)), map=ops.map,
+    ...     class_confidences=lambda images, sources: ops.mean(images, axis=(1, 2)))
+    >>> def masks(flat):  # mask m of image i: everywhere i * 3 + m
+    ...     return ops.cast(flat, "float32")[:, None, None] * ops.ones((1, 4, 4))
+    >>> confidences = perturbed_confidences(ctx, masks, 3, multiplied, batch_size=4)
+    >>> ops.convert_to_numpy(confidences)[..., 0].tolist()
+    [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     """
     images = ctx.images
     batch = ops.shape(images)[0]
@@ -38,11 +49,16 @@ def perturbed_confidences(
         # Flat index i * count + n: image i perturbed by mask n; the last chunk repeats the end.
         flat = ops.minimum(chunk * batch_size + ops.arange(batch_size, dtype="int32"), total - 1)
         originals = ops.take(images, flat // count, axis=0)
-        return ctx.class_confidences(perturb(originals, masks(flat % count)), flat // count)
+        return ctx.class_confidences(perturb(originals, masks(flat)), flat // count)
 
     scores = ctx.map(confidences_of_chunk, ops.arange(chunks, dtype="int32"))
     classes = scores.shape[-1]
     return ops.reshape(ops.reshape(scores, (-1, classes))[:total], (batch, count, classes))
+
+
+def multiplied(images: Any, masks: Any) -> Any:
+    """(n, H, W, C) images times their (n, H, W) masks (RISE's and Score-CAM's perturbation)."""
+    return images * masks[..., None]
 
 
 def target_column(confidences: Any, ctx: Context, k: int) -> Any:

@@ -25,7 +25,7 @@ from keras import ops
 
 from ..errors import bad_argument, bad_type
 from .base import Context, Method, integer_at_least
-from .perturbation import check_fits, perturbed_confidences, target_column
+from .perturbation import check_fits, multiplied, perturbed_confidences, target_column
 
 
 def _check_probability(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -118,9 +118,9 @@ class RISE(Method):
 
         confidences = perturbed_confidences(
             ctx,
-            masks_of,
+            lambda flat: masks_of(flat % self.masks),
             self.masks,
-            lambda images, masks: images * masks[..., None],
+            multiplied,
             self.batch_size,
         )
         return confidences, masks_of(ops.arange(self.masks, dtype="int32"))

@@ -18,6 +18,7 @@ from keras import ops
 
 from .base import Context, Method, integer_at_least
 from .cam import weighted_sum
+from .perturbation import multiplied, perturbed_confidences, target_column
 from .saliency import min_max
 from .scaling import upsample_bilinear
 
@@ -38,24 +39,17 @@ def selected_channels(activations: Any, max_channels: int | None) -> Any:
 
 
 def channel_confidences(ctx: Context, channels: Any, batch_size: int) -> Any:
-    """(B, N, classes): class confidences of the images masked by each of N channel maps."""
+    """(B, N, classes): class confidences of the images masked by each of their N channel
+    maps (upsampled to the image, min-maxed to [0, 1]), through :func:`perturbed_confidences`."""
     images = ctx.images
-    batch = ops.shape(images)[0]
     count = int(channels.shape[-1])
-    total = batch * count
-    chunks = (total + batch_size - 1) // batch_size
-    # (B * N, h, w): map i * N + n is channel n of image i.
+    # (B * N, h, w): map i * N + n is channel n of image i, as perturbed_confidences' flat ids.
     per_channel = ops.reshape(ops.transpose(channels, (0, 3, 1, 2)), (-1, *channels.shape[1:3]))
 
-    def confidences_of_chunk(chunk: Any) -> Any:
-        flat = ops.minimum(chunk * batch_size + ops.arange(batch_size, dtype="int32"), total - 1)
-        masks = min_max(upsample_bilinear(ops.take(per_channel, flat, axis=0), images))
-        masked = ops.take(images, flat // count, axis=0) * masks[..., None]
-        return ctx.class_confidences(masked, flat // count)
+    def masks(flat: Any) -> Any:
+        return min_max(upsample_bilinear(ops.take(per_channel, flat, axis=0), images))
 
-    scores = ctx.map(confidences_of_chunk, ops.arange(chunks, dtype="int32"))
-    classes = scores.shape[-1]
-    return ops.reshape(ops.reshape(scores, (-1, classes))[:total], (batch, count, classes))
+    return perturbed_confidences(ctx, masks, count, multiplied, batch_size)
 
 
 @attrs.frozen
@@ -77,5 +71,4 @@ class ScoreCAM(Method):
             channels = selected_channels(ctx.activations, self.max_channels)
             ctx.memo["scorecam"] = (channels, channel_confidences(ctx, channels, self.batch_size))
         channels, confidences = ctx.memo["scorecam"]
-        scores = ops.take_along_axis(confidences, ctx.targets[:, k][:, None, None], axis=2)[..., 0]
-        return weighted_sum(channels, ops.softmax(scores, axis=-1))
+        return weighted_sum(channels, ops.softmax(target_column(confidences, ctx, k), axis=-1))

@@ -1,10 +1,10 @@
 """``explainimg explain``: explain image files with a saved model and write the results.
 
-Images are read with PIL, converted to the model's channels, resized to its input size and
-preprocessed like keras.applications models expect (``--preprocess``); then explained in
-batches. A file that cannot be read (broken, not an image, a decompression bomb) is reported
-and skipped; the others are still explained and written. Output files are written whole or
-not at all (through a temporary file). The exit code is 1 when any file failed, else 0.
+Images are read with PIL, converted to the model's channels and resized to its input size,
+then explained in batches by an Explainer that applies its ``preprocess=`` (``--preprocess``).
+A file that cannot be read (broken, not an image, a decompression bomb) is reported and
+skipped; the others are still explained and written. Output files are written whole or not at
+all (through a temporary file). The exit code is 1 when any file failed, else 0.
 
 >>> image_files([])
 []
@@ -24,7 +24,6 @@ from typing import IO, Any
 
 import attrs
 import keras
-import numpy as np
 from PIL import Image
 
 from ..audit.explain import check_label_range, explain_labelled_batch
@@ -58,14 +57,6 @@ def image_files(paths: Sequence[str | Path]) -> list[Path]:
         else:
             found.append(path)
     return found
-
-
-def preprocess(pixels: np.ndarray, mode: str) -> np.ndarray:
-    """Apply keras.applications' preprocessing ``mode`` ("tf": -1..1, "torch": ImageNet mean
-    and std, "caffe": BGR minus ImageNet means) to 0..255 RGB pixels; "none" keeps them."""
-    if mode == "none":
-        return pixels
-    return keras.applications.imagenet_utils.preprocess_input(pixels.copy(), mode=mode)
 
 
 def load_model(path: str | Path) -> keras.Model:
@@ -119,7 +110,6 @@ def explain_files(
     model: keras.Model,
     paths: list[Path],
     *,
-    preprocess_mode: str = "none",
     top: int | None = None,
     targets: list[int] | None = None,
     method: str = "gradcam",
@@ -129,9 +119,12 @@ def explain_files(
     progress: bool = True,
     labels: Sequence[int] | None = None,
     output: Any = None,
-    model_preprocess: Any = None,
+    preprocess: Any = None,
 ) -> tuple[list[tuple[Path, Explanation]], list[Failure]]:
     """Explain every readable file; returns (path, explanation) pairs and the failures.
+
+    ``preprocess`` as for :class:`~explainimg.Explainer` (the pixels read are 0..255 RGB,
+    converted and resized for the model).
 
     With ``labels`` (one class id per path) each file is explained for its predicted class,
     then its true class (see :func:`explainimg.explain_for_audit`)."""
@@ -141,7 +134,7 @@ def explain_files(
         method=method,
         target_names=target_names,
         output=output,
-        preprocess=model_preprocess,
+        preprocess=preprocess,
     )
     if labels is not None:
         check_label_range(labels, explainer.n_classes)
@@ -151,8 +144,7 @@ def explain_files(
     results: list[tuple[Path, Explanation]] = []
     show = Progress(len(paths)) if progress else None
     for batch_paths, pictures in _readable_batches(paths, shape, batch_size, failures):
-        pixels, _ = image_batch(pictures, shape)  # converted and resized for the model
-        batch = preprocess(pixels, preprocess_mode)
+        batch, _ = image_batch(pictures, shape)  # converted and resized for the model
         if labels is None:
             expls = explainer.explain_batch(batch, targets=targets, top=top, images=pictures)
         else:

@@ -55,7 +55,6 @@ READ_AHEAD = 2
 class StreamOptions:
     """How to explain and draw: see ``explainimg explain --help`` for each."""
 
-    preprocess_mode: str = "none"
     top: int | None = None
     targets: list[int] | None = None
     batch_size: int = 16
@@ -68,15 +67,15 @@ class StreamOptions:
 
 
 def read_for_model(
-    source: Path | BinaryIO, shape: tuple[int | None, ...], mode: str
+    source: Path | BinaryIO, shape: tuple[int | None, ...]
 ) -> tuple[Image.Image, np.ndarray]:
-    """The picture in ``source`` (a path or an open file) and its model input: converted,
-    resized and preprocessed (``mode``) as the command line does."""
+    """The picture in ``source`` (a path or an open file) and its pixels for the explainer:
+    converted and resized as the command line does (the explainer applies ``preprocess=``)."""
     picture = read_image(source)
     if shape[3] == 3 and picture.mode != "RGB":
         picture = picture.convert("RGB")
     pixels, _ = image_batch(picture, shape)  # converted and resized for the model
-    return picture, preprocess(pixels, mode)
+    return picture, pixels
 
 
 Pending = list[tuple[int, Path, Future]]
@@ -117,7 +116,7 @@ def explain_stream_files(
             drawing: deque[tuple[int, Pending]] = deque()
             batches = _batches(paths, options.batch_size, skip)
             for start, todo in batches:
-                reading.append((start, _submit_reads(pool, todo, shape, options)))
+                reading.append((start, _submit_reads(pool, todo, shape)))
                 if len(reading) <= READ_AHEAD:
                     continue
                 drawing.append(_explain(pool, explainer, *reading.popleft(), options, outputs))
@@ -150,15 +149,9 @@ def _report(progress: Callable[[int], None] | None, done: int) -> None:
 
 
 def _submit_reads(
-    pool: ThreadPoolExecutor,
-    todo: list[tuple[int, Path]],
-    shape: tuple[int | None, ...],
-    options: StreamOptions,
+    pool: ThreadPoolExecutor, todo: list[tuple[int, Path]], shape: tuple[int | None, ...]
 ) -> Pending:
-    return [
-        (position, path, pool.submit(read_for_model, path, shape, options.preprocess_mode))
-        for position, path in todo
-    ]
+    return [(position, path, pool.submit(read_for_model, path, shape)) for position, path in todo]
 
 
 def _explain(
