@@ -410,7 +410,7 @@ class Explainer:
         if not _is_per_image(targets):
             return np.tile(checked_targets(targets, self.n_classes), (count, 1))
         _check_list_count(targets, count)
-        rows = [checked_targets(row, self.n_classes) for row in targets]
+        rows = [checked_targets(r, self.n_classes, f"targets[{i}]") for i, r in enumerate(targets)]
         if len({len(row) for row in rows}) != 1:
             raise bad_argument("targets", "the same number of class ids for every image", targets)
         return np.array(rows)

@@ -130,8 +130,18 @@ CASES = {
     ),
     "non-integer target": (
         dict(targets=[1.5]),
-        ValueError,
-        "targets: expected integer class ids, got [1.5]",
+        TypeError,
+        "targets[0]: expected a class id (an integer), got float",
+    ),
+    "a class name where class ids belong": (
+        dict(targets=["someotherstring"]),
+        TypeError,
+        "targets[0]: expected a class id (an integer), got str",
+    ),
+    "None among the class ids": (
+        dict(targets=[1, None]),
+        TypeError,
+        "targets[1]: expected a class id (an integer), got NoneType",
     ),
     "top larger than the class count": (
         dict(top=5),
@@ -433,6 +443,10 @@ BATCH_CASES = {
     "more target lists than images (explain_batch)": (
         lambda e: e.explain_batch(_batch(2), targets=[[0], [1], [2]]),
         "targets: expected one list of class ids per image (2 images), got 3 lists",
+    ),
+    "class id out of range in one image's list": (
+        lambda e: e.explain_batch(_batch(2), targets=[[0], [9]]),
+        "targets[1]: expected class ids between 0 and 3 (the model has 4 classes), got 9",
     ),
 }
 
