@@ -37,11 +37,16 @@ def bad_argument(name: str, expected: str, got: Any, *, hint: str = "") -> Value
     return ValueError(f"{message}. {hint}" if hint else message)
 
 
-def bad_type(name: str, expected: str, got: Any) -> TypeError:
+def bad_type(name: str, expected: str, got: Any, *, hint: str = "") -> TypeError:
     """A TypeError naming the argument, the expected type and the type that came (or, for
-    text marked with :func:`said`, that text)."""
+    text marked with :func:`said`, that text).
+
+    >>> str(bad_type("top", "an integer", 2.5, hint="Use top=2."))
+    'top: expected an integer, got float. Use top=2.'
+    """
     got_text = got if isinstance(got, _Said) else type(got).__name__
-    return TypeError(f"{name}: expected {expected}, got {got_text}")
+    message = f"{name}: expected {expected}, got {got_text}"
+    return TypeError(f"{message}. {hint}" if hint else message)
 
 
 class _Said(str):

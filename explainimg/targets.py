@@ -3,7 +3,9 @@
 ``targets=`` takes class ids, or score functions like these (or any function of your own):
 a score function gets the explained output as a float32 tensor of the running Keras backend,
 (batch, ...) - the **logits** when the output ends in a softmax or sigmoid, the output itself
-otherwise - and returns one score per image, shape (batch,), using ``keras.ops``. Several
+otherwise - and returns one score per image, shape (batch,) or (batch, 1), using
+``keras.ops``. Score functions are traced (no NumPy or Python loops on the output); what they
+return is checked in one place for every target, :mod:`explainimg.engine.scores`. Several
 score functions give one heatmap each, all from one forward pass.
 
 >>> import numpy as np

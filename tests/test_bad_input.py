@@ -130,8 +130,18 @@ CASES = {
     ),
     "non-integer target": (
         dict(targets=[1.5]),
-        ValueError,
-        "targets: expected integer class ids, got [1.5]",
+        TypeError,
+        "targets[0]: expected a class id (an integer), got float",
+    ),
+    "a class name where class ids belong": (
+        dict(targets=["someotherstring"]),
+        TypeError,
+        "targets[0]: expected a class id (an integer), got str",
+    ),
+    "None among the class ids": (
+        dict(targets=[1, None]),
+        TypeError,
+        "targets[1]: expected a class id (an integer), got NoneType",
     ),
     "top larger than the class count": (
         dict(top=5),
@@ -342,6 +352,155 @@ def test_tensor_input_is_accepted_and_equals_array_input(model):
     assert from_array.targets == from_tensor.targets
 
 
+# --- Score functions: what comes back is checked, before any gradient (issue 25) ------------
+
+_ONE_PER_IMAGE = (
+    "{name}: expected a score function returning one score per image, shape (batch,) or "
+    "(batch, 1), got shape {shape}. Index or reduce every axis but the batch axis, e.g. "
+    "output[:, 0] or keras.ops.mean(output, axis=1)."
+)
+_TRACED = (
+    "{name}: expected a score function computed with keras.ops, got one that uses NumPy or "
+    "Python on the output. Score functions are traced: the output they get is a tensor of the "
+    "whole batch (symbolic on TensorFlow and JAX), which NumPy and Python loops cannot use. "
+    "Write, e.g., keras.ops.mean(output[:, 3:5], axis=1) instead of np.mean(output[:, 3:5], "
+    "axis=1), and output[:, 0] instead of [row[0] for row in output]."
+)
+_tensorflow_only = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="runs only on TensorFlow tensors"
+)
+
+SCORE_CASES = {
+    "flattened: units scores per image": (
+        lambda out: keras.ops.reshape(out, (-1,)),
+        ValueError,
+        _ONE_PER_IMAGE.replace("{shape}", "(batch * 4,)"),
+    ),
+    "tf.reshape(out, (-1,))": (
+        lambda out: tf.reshape(out, (-1,)),
+        ValueError,
+        _ONE_PER_IMAGE.replace("{shape}", "(batch * 4,)"),
+    ),
+    "the first image's scores": (
+        lambda out: out[0],
+        ValueError,
+        _ONE_PER_IMAGE.replace("{shape}", "(4,)"),
+    ),
+    "one score for the whole batch": (
+        lambda out: keras.ops.sum(out),
+        ValueError,
+        _ONE_PER_IMAGE.replace("{shape}", "()"),
+    ),
+    "the whole output": (
+        lambda out: out,
+        ValueError,
+        _ONE_PER_IMAGE.replace("{shape}", "(batch, 4)"),
+    ),
+    "None": (
+        lambda out: None,
+        TypeError,
+        "{name}: expected a score function returning a tensor of one score per image, shape "
+        "(batch,) or (batch, 1), got NoneType",
+    ),
+    "a Python number": (
+        lambda out: 1.0,
+        TypeError,
+        "{name}: expected a score function returning a tensor of one score per image, shape "
+        "(batch,) or (batch, 1), got float",
+    ),
+    "integer scores": (
+        lambda out: keras.ops.argmax(out, axis=1),
+        TypeError,
+        "{name}: expected a score function returning float scores (an integer or boolean score "
+        "has no gradient), got int32 scores",
+    ),
+    "a NumPy ufunc": (lambda out: np.exp(out[:, 0]), TypeError, _TRACED),
+    "np.mean": (lambda out: np.mean(out[:, 1:3], axis=1), TypeError, _TRACED),
+    "np.asarray": (lambda out: np.asarray(out)[:, 0], TypeError, _TRACED),
+    "a list from a loop over the batch": (
+        lambda out: [out[i, 0] for i in range(out.shape[0])],
+        TypeError,
+        _TRACED,
+    ),
+    "a tuple from iterating over the output": (
+        lambda out: tuple(row[0] for row in out),
+        TypeError,
+        _TRACED,
+    ),
+    "float() of a score": (
+        lambda out: keras.ops.stack([float(out[0, 0])]),
+        TypeError,
+        _TRACED,
+    ),
+}
+
+
+# TensorFlow code needs TensorFlow tensors; np.mean falls back on the array's own mean, which
+# JAX's traced arrays have (see test_np_mean_of_a_jax_tracer_is_the_arrays_own_mean).
+_TENSORFLOW_ONLY = {"tf.reshape(out, (-1,))", "np.mean"}
+_SCORE_PARAMS = [
+    pytest.param(*row, id=name, marks=[_tensorflow_only] if name in _TENSORFLOW_ONLY else [])
+    for name, row in SCORE_CASES.items()
+]
+
+
+@pytest.mark.parametrize("method", ["gradcam", "scorecam"])
+@pytest.mark.parametrize(("function", "error", "message"), _SCORE_PARAMS)
+def test_score_function_results_are_checked_for_one_image(model, function, error, message, method):
+    with pytest.raises(error) as caught:
+        ei.explain_prediction(model, GOOD, targets=function, method=method)
+    assert str(caught.value) == message.replace("{name}", "targets[0]")
+
+
+@pytest.mark.parametrize("method", ["gradcam", "scorecam"])
+@pytest.mark.parametrize(("function", "error", "message"), _SCORE_PARAMS)
+def test_score_function_results_are_checked_for_a_batch(model, function, error, message, method):
+    targets = [ClassScore(1), function]
+    with pytest.raises(error) as caught:
+        list(ei.explain_predictions(model, _batch(3), batch_size=2, targets=targets, method=method))
+    assert str(caught.value) == message.replace("{name}", "targets[1]")
+
+
+def test_one_score_per_image_may_come_as_a_column(model):
+    column = ei.explain_prediction(model, GOOD, targets=lambda out: out[:, 2:3])
+    by_id = ei.explain_prediction(model, GOOD, targets=[2])
+    np.testing.assert_allclose(column.targets[0].heatmap, by_id.targets[0].heatmap, atol=1e-6)
+    assert column.targets[0].score == pytest.approx(by_id.targets[0].score, abs=1e-6)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="np.mean falls back on jax's mean")
+def test_np_mean_of_a_jax_tracer_is_the_arrays_own_mean(model):
+    by_numpy = ei.explain_prediction(model, GOOD, targets=lambda out: np.mean(out[:, 1:3], axis=1))
+    by_ops = ei.explain_prediction(model, GOOD, targets=lambda o: keras.ops.mean(o[:, 1:3], axis=1))
+    assert by_numpy.targets[0].score == pytest.approx(by_ops.targets[0].score, abs=1e-6)
+
+
+_NON_FINITE = (
+    "The model produced non-finite values (NaN or inf) at layer 'conv_b' or in its scores for "
+    "this image; no explanation made."
+)
+
+
+@pytest.mark.parametrize("method", ["gradcam", "scorecam"])
+def test_a_non_finite_score_is_an_explanation_error_not_a_nan_map(model, method):
+    with pytest.raises(ei.ExplanationError) as caught:
+        ei.explain_prediction(model, GOOD, targets=lambda out: out[:, 0] * np.inf, method=method)
+    assert str(caught.value) == _NON_FINITE
+
+
+def test_a_non_finite_score_sets_the_error_of_that_image_only(model):
+    explainer, images = ei.Explainer(model), _batch(3)
+    scores = [e.targets[0].score for e in explainer.explain_batch(images, targets=[0])]
+    lowest, cut = int(np.argmin(scores)), float(np.mean(sorted(scores)[:2]))
+
+    def minus_inf_below_cut(out):
+        return out[:, 0] + keras.ops.log(keras.ops.cast(out[:, 0] > cut, "float32"))
+
+    expls = explainer.explain_batch(images, targets=minus_inf_below_cut)
+    assert [e.error for e in expls] == [_NON_FINITE if i == lowest else None for i in range(3)]
+    assert [len(e.targets) for e in expls] == [0 if i == lowest else 1 for i in range(3)]
+
+
 # --- Image modes: every PIL mode is put in a standard 8-bit mode, nothing saturates ----------
 
 MODES = {
@@ -433,6 +592,10 @@ BATCH_CASES = {
     "more target lists than images (explain_batch)": (
         lambda e: e.explain_batch(_batch(2), targets=[[0], [1], [2]]),
         "targets: expected one list of class ids per image (2 images), got 3 lists",
+    ),
+    "class id out of range in one image's list": (
+        lambda e: e.explain_batch(_batch(2), targets=[[0], [9]]),
+        "targets[1]: expected class ids between 0 and 3 (the model has 4 classes), got 9",
     ),
 }
 

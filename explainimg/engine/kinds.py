@@ -25,8 +25,8 @@ import keras
 
 from ..errors import bad_argument, said
 from .anatomy import Anatomy, Choices
-from .kind_function import function_anatomy, is_function_model
 from .graph import check_model, is_graph_model
+from .kind_function import function_anatomy, is_function_model
 from .kind_graph import graph_anatomy
 from .kind_subclassed import subclassed_anatomy
 

@@ -39,6 +39,7 @@ from keras import ops
 from ..errors import bad_argument, said
 from .graph import LayerRef, output_layer
 from .model_io import ModelIO
+from .scores import custom_scores
 
 
 class _LinearView:
@@ -108,7 +109,7 @@ class OutputHead:
         outputs = ops.cast(outputs, "float32")
         values = ops.cast(logits, "float32") if self.has_logits else outputs
         if self.kind == "custom":
-            return ops.stack(_custom_scores(self.score_functions, values), axis=-1), None
+            return ops.stack(custom_scores(self.score_functions, values), axis=-1), None
         if not self.has_logits:
             return outputs, None
         if self.kind == "binary":
@@ -136,21 +137,6 @@ class OutputHead:
         return OutputHead(
             "custom", len(functions), self.final, self.activation, tuple(functions), self.shape
         )
-
-
-def _custom_scores(functions: Sequence[Callable[[Any], Any]], values: Any) -> list[Any]:
-    scores = []
-    for i, function in enumerate(functions):
-        score = function(values)
-        if score is None or len(getattr(score, "shape", ())) != 1:
-            shape = None if score is None else tuple(getattr(score, "shape", ()))
-            raise bad_argument(
-                f"targets[{i}]",
-                "a score function returning one score per image, shape (batch,)",
-                said(f"shape {shape}"),
-            )
-        scores.append(ops.cast(score, "float32"))
-    return scores
 
 
 def describe_output(shape: tuple[int | None, ...] | None, final: LayerRef | None) -> OutputHead:

@@ -186,23 +186,31 @@ def checked_top(top: Any, n_classes: int) -> int:
     return int(top)
 
 
-def checked_targets(targets: Any, n_classes: int) -> list[int]:
-    """``targets`` (one class id or a sequence of them) as a list of valid class ids."""
+def checked_targets(targets: Any, n_classes: int, name: str = "targets") -> list[int]:
+    """``targets`` (one class id or a sequence of them) as a list of valid class ids.
+
+    Anything but an integer where a class id belongs (a string, a float, None) is a wrong
+    type, named by its position (``name[i]``):
+
+    >>> checked_targets(["cat"], n_classes=10)
+    Traceback (most recent call last):
+    TypeError: targets[0]: expected a class id (an integer), got str
+    """
     if isinstance(targets, (int, np.integer)) and not isinstance(targets, bool):
         targets = [targets]
     if isinstance(targets, np.ndarray):
         targets = targets.tolist()
     if not isinstance(targets, Sequence) or isinstance(targets, (str, bytes)):
-        raise bad_type("targets", "a list of class ids", targets)
+        raise bad_type(name, "a list of class ids", targets)
     if len(targets) == 0:
-        raise bad_argument("targets", "at least one class id", said("an empty list"))
+        raise bad_argument(name, "at least one class id", said("an empty list"))
     ids = []
-    for target in targets:
+    for i, target in enumerate(targets):
         if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
-            raise bad_argument("targets", "integer class ids", targets)
+            raise bad_type(f"{name}[{i}]", "a class id (an integer)", target)
         if not 0 <= int(target) < n_classes:
             raise bad_argument(
-                "targets",
+                name,
                 f"class ids between 0 and {n_classes - 1} (the model has {n_classes} classes)",
                 int(target),
             )
@@ -285,7 +293,7 @@ def target_matrix(targets: Any, count: int, n_classes: int) -> np.ndarray:
     if not is_per_image(targets):
         return np.tile(checked_targets(targets, n_classes), (count, 1))
     check_list_count(targets, count)
-    rows = [checked_targets(row, n_classes) for row in targets]
+    rows = [checked_targets(row, n_classes, f"targets[{i}]") for i, row in enumerate(targets)]
     if len({len(row) for row in rows}) != 1:
         raise bad_argument("targets", "the same number of class ids for every image", targets)
     return np.array(rows)

@@ -44,7 +44,6 @@ from ..formatters.pictures import draw_pictures
 from ..formatters.text import format_as_text
 from ..inputs.arguments import image_batch
 from ..inputs.images import read_image
-from .batch_files import preprocess
 from .run_outputs import Finished, Output
 
 READ_AHEAD = 2
