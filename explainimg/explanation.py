@@ -222,29 +222,29 @@ class Explanation:
         )
 
 
-_VIEWS: dict[str, Callable[[Explanation], str]] = {}
+_html_view: Callable[[Explanation], str] | None = None
 # The data layer does not import the formatters (they import it); they register their view
 # when imported, and this package is imported by name only if no view is there yet.
 _VIEW_PROVIDER = "explainimg.formatters"
 
 
 def register_html_view(view: Callable[[Explanation], str]) -> None:
-    """Make ``view`` the HTML that notebooks show for an Explanation (the formatters call this).
-
-    >>> register_html_view(lambda expl: "<p>an explanation</p>")
-    >>> html_view()(None)
-    '<p>an explanation</p>'
-    >>> from explainimg.formatters.html import format_as_html
-    >>> register_html_view(format_as_html)
-    """
-    _VIEWS["html"] = view
+    """Make ``view`` the HTML that notebooks show for an Explanation (the formatters call this
+    when imported)."""
+    global _html_view
+    _html_view = view
 
 
 def html_view() -> Callable[[Explanation], str]:
-    """The registered HTML view of Explanations (the formatters' ``format_as_html``)."""
-    if "html" not in _VIEWS:
+    """The registered HTML view of Explanations, the formatters' ``format_as_html``.
+
+    >>> html_view().__name__
+    'format_as_html'
+    """
+    if _html_view is None:
         import_module(_VIEW_PROVIDER)
-    return _VIEWS["html"]
+    assert _html_view is not None, f"{_VIEW_PROVIDER} registers the HTML view when imported"
+    return _html_view
 
 
 def checked_explanation(expl: Any, *, needs_image: bool = False) -> Explanation:

@@ -16,10 +16,10 @@ import pytest
 from PIL import Image
 
 import explainimg as ei
-from explainimg.cli import build_parser, main
+from explainimg.cli import PREPROCESS_MODES, build_parser, main
 from explainimg.demo.shapes import CLASS_NAMES, make_shapes
 from explainimg.explainer import Explainer
-from explainimg.inputs.preprocessing import preprocess_for_mode
+from explainimg.inputs.preprocessing import KERAS_APPLICATIONS_MODES, preprocess_for_mode
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +141,11 @@ def test_a_preprocess_mode_is_the_keras_applications_function(folder, shapes_mod
             assert entry["score"] == pytest.approx(target.score, abs=1e-5)
             assert entry["proba"] == pytest.approx(target.proba, abs=1e-5)
             np.testing.assert_allclose(entry["heatmap"], target.heatmap, atol=1e-5)
+
+
+def test_the_command_line_offers_exactly_the_library_modes():
+    # cli.py lists the modes itself so that --help does not import Keras.
+    assert set(PREPROCESS_MODES) == {"none", "model", *KERAS_APPLICATIONS_MODES}
 
 
 def test_an_explainer_pickles_with_a_keras_applications_preprocess(shapes_model):

@@ -35,6 +35,25 @@ def test_formatters_and_explanations_do_not_import_tensorflow():
     assert result.stdout.strip() == "explainimg.formatters.image"
 
 
+def test_an_explanation_shows_as_html_before_any_formatter_is_imported():
+    code = (
+        "import sys, numpy as np\n"
+        "from PIL import Image\n"
+        "from explainimg.explanation import Explanation, TargetExplanation\n"
+        "assert 'explainimg.formatters' not in sys.modules\n"
+        "expl = Explanation(estimator='net', method='Grad-CAM', description='', layer='conv',\n"
+        "    image=Image.new('RGB', (8, 8)),\n"
+        "    targets=[TargetExplanation(1, 'cat', 2.0, 0.5, np.ones((2, 2), 'float32'))])\n"
+        "from explainimg.formatters.html import format_as_html\n"
+        "print(expl._repr_html_() == format_as_html(expl))\n"
+    )
+    # format_as_html is imported only after the view was looked up, so the first lookup
+    # imported the formatters by name.
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
 def _readme_commands() -> list[str]:
     text = (ROOT / "README.md").read_text()
     return re.findall(r"```(?:bash|sh)\n(.+?)\n```", text)

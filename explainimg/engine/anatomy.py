@@ -51,17 +51,17 @@ class Choices:
 
 @attrs.frozen(eq=False)
 class Anatomy:
-    """The model's ``kind`` (a name from :mod:`explainimg.engine.kinds`), its inputs and
-    output (``io``), its score ``head``, the explained layer (``target``, None for input
-    methods) and ``grid``, which turns that layer's output into a channels-last map (a
-    :class:`TokenGrid` for tokens, a transpose for channels-first maps; None when it already
-    is one)."""
+    """The model's inputs and output (``io``), its score ``head``, the explained layer
+    (``target``, None for input methods), ``grid``, which turns that layer's output into a
+    channels-last map (a :class:`TokenGrid` for tokens, a transpose for channels-first maps;
+    None when it already is one) and the model's ``kind``, the name of the registered kind
+    that resolved it (set by :func:`explainimg.engine.kinds.dissect`)."""
 
-    kind: str
     io: ModelIO
     head: OutputHead
     target: LayerRef | None
     grid: Callable[[Any], Any] | None
+    kind: str | None = None
 
 
 def blank_inputs(io: ModelIO) -> Any:
@@ -104,7 +104,6 @@ def _token_grid(
 
 
 def finish_anatomy(
-    kind: str,
     model: Any,
     io: ModelIO,
     output: tuple[LayerRef | None, tuple[int | None, ...] | None],
@@ -126,7 +125,7 @@ def finish_anatomy(
             raise bad_argument(
                 "token_grid", "None for a method that explains the input", choices.token_grid
             )
-        return Anatomy(kind, io, head, None, None)
+        return Anatomy(io, head, None, None)
     image_size = tuple(io.image_spec[0][1:3])
     output_is_map = head.shape is not None and len(head.shape) == 4
     target, layer_shape = resolve_layer(
@@ -141,5 +140,5 @@ def finish_anatomy(
     )
     grid = _token_grid(layer_shape, choices.token_grid, target.path, image_size)
     if io.channels_first and len(layer_shape) == 4:
-        return Anatomy(kind, io, head, target, to_channels_last)
-    return Anatomy(kind, io, head, target, grid)
+        return Anatomy(io, head, target, to_channels_last)
+    return Anatomy(io, head, target, grid)

@@ -98,4 +98,4 @@ def function_anatomy(model: FunctionModel, choices: Choices) -> Anatomy:
             "'saliency') for a model given as a function, which has no layers",
             choices.method,
         )
-    return subclassed_anatomy(model, choices, kind="function")
+    return subclassed_anatomy(model, choices)

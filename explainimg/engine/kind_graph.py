@@ -48,7 +48,6 @@ def graph_anatomy(model: keras.Model, choices: Choices) -> Anatomy:
     shape = tuple(keras.tree.flatten(model.outputs)[io.output].shape)
     output = (output_layer(model, io.output), shape)
     return finish_anatomy(
-        "graph",
         model,
         io,
         output,

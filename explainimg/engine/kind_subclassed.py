@@ -40,8 +40,8 @@ def _built_input_shape(model: keras.Model) -> tuple[int | None, ...]:
     return (None, *shapes[0][1:])
 
 
-def subclassed_anatomy(model: keras.Model, choices: Choices, kind: str = "subclassed") -> Anatomy:
-    """The Anatomy of a subclassed ``model`` (``kind``: the name it is reported under)."""
+def subclassed_anatomy(model: keras.Model, choices: Choices) -> Anatomy:
+    """The Anatomy of a subclassed ``model``."""
     spec = (_built_input_shape(model), "float32")
     run = probe(model, blank_inputs(single_input_io(spec, image_input=choices.image_input)))
     io = single_input_io(
@@ -55,4 +55,4 @@ def subclassed_anatomy(model: keras.Model, choices: Choices, kind: str = "subcla
     shape = run.output_shapes[io.output]
     final = None if source is None else run.calls[source].ref
     output = (final, None if shape is None else (None, *shape[1:]))
-    return finish_anatomy(kind, model, io, output, choices, lambda: run, from_graph=False)
+    return finish_anatomy(model, io, output, choices, lambda: run, from_graph=False)

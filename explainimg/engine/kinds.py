@@ -73,17 +73,10 @@ def register_kind(
         if any(kind.name == name for kind in KINDS):
             raise bad_argument("name", "a new kind name", said(f"{name!r}, already registered"))
         position = next(i for i, kind in enumerate(KINDS) if kind.name == before)
-        KINDS.insert(position, ModelKind(name, recognises, _reported_as(name, resolve)))
+        KINDS.insert(position, ModelKind(name, recognises, resolve))
         return resolve
 
     return decorator
-
-
-def _reported_as(name: str, resolve: Resolver) -> Resolver:
-    def resolved(model: keras.Model, choices: Choices) -> Anatomy:
-        return attrs.evolve(resolve(model, choices), kind=name)
-
-    return resolved
 
 
 def unregister_kind(name: str) -> None:
@@ -101,4 +94,5 @@ def dissect(model: Any, *, layer: Any, **choices: Any) -> Anatomy:
     Anatomy for the user's choices (the fields of
     :class:`~explainimg.engine.anatomy.Choices`)."""
     model = check_model(model, functions_too=True)
-    return kind_of(model).resolve(model, Choices(layer=layer, **choices))
+    kind = kind_of(model)
+    return attrs.evolve(kind.resolve(model, Choices(layer=layer, **choices)), kind=kind.name)
