@@ -23,6 +23,13 @@ pytestmark = pytest.mark.core
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _python_output(code: str) -> str:
+    """What ``code`` prints when run by a fresh Python (failing on an error)."""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def test_formatters_and_explanations_do_not_import_tensorflow():
     code = (
         "import sys, explainimg, explainimg.formatters, explainimg.explanation, "
@@ -30,9 +37,7 @@ def test_formatters_and_explanations_do_not_import_tensorflow():
         "print(explainimg.format_as_image.__module__)\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "explainimg.formatters.image"
+    assert _python_output(code) == "explainimg.formatters.image"
 
 
 def test_an_explanation_shows_as_html_before_any_formatter_is_imported():
@@ -40,18 +45,15 @@ def test_an_explanation_shows_as_html_before_any_formatter_is_imported():
         "import sys, numpy as np\n"
         "from PIL import Image\n"
         "from explainimg.explanation import Explanation, TargetExplanation\n"
-        "assert 'explainimg.formatters' not in sys.modules\n"
         "expl = Explanation(estimator='net', method='Grad-CAM', description='', layer='conv',\n"
         "    image=Image.new('RGB', (8, 8)),\n"
         "    targets=[TargetExplanation(1, 'cat', 2.0, 0.5, np.ones((2, 2), 'float32'))])\n"
+        "assert 'explainimg.formatters' not in sys.modules\n"
+        "html = expl._repr_html_()\n"
         "from explainimg.formatters.html import format_as_html\n"
-        "print(expl._repr_html_() == format_as_html(expl))\n"
+        "print(html == format_as_html(expl))\n"
     )
-    # format_as_html is imported only after the view was looked up, so the first lookup
-    # imported the formatters by name.
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "True"
+    assert _python_output(code) == "True"
 
 
 def _readme_commands() -> list[str]:
