@@ -225,14 +225,12 @@ def _checked_boxes(
     if isinstance(boxes, (str, bytes)) or not isinstance(boxes, (Sequence, np.ndarray)):
         raise bad_type("boxes", f"one (top, left, bottom, right) box per image ({count})", boxes)
     if len(boxes) != count:
-        raise bad_argument(
-            "boxes", f"one box per image ({count})", said(f"{len(boxes)} boxes")
-        )
+        raise bad_argument("boxes", f"one box per image ({count})", said(f"{len(boxes)} boxes"))
     checked = []
     for i, box in enumerate(boxes):
         try:
             region_mask(tuple(box) if isinstance(box, np.ndarray) else box, None, size)
         except (TypeError, ValueError) as error:
-            raise type(error)(f"boxes[{i}]: {error}") from None
+            raise type(error)(f"boxes[{i}]: {str(error).removeprefix('box: ')}") from None
         checked.append(tuple(int(v) for v in box))
     return checked

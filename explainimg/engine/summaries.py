@@ -12,6 +12,7 @@ implemented by the ``tensorboard`` package, which TensorFlow 2.21 no longer inst
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,10 +39,9 @@ def _summary_tensorflow():  # -> the tensorflow module, set up to stay off the a
     if keras.backend.backend() != "tensorflow":
         # Another framework trains: TensorFlow only encodes PNGs and writes files, so it
         # must not claim the GPU's memory (by default it takes nearly all of it).
-        try:
+        # A RuntimeError: TensorFlow's devices were set up already (by tf.data, say).
+        with contextlib.suppress(RuntimeError):
             tf.config.set_visible_devices([], "GPU")
-        except RuntimeError:  # TensorFlow's devices were set up already (by tf.data)
-            pass
     return tf
 
 

@@ -55,7 +55,9 @@ def format_epochs_as_html(
     elif isinstance(captions, str) or not isinstance(captions, Sequence):
         raise bad_type("captions", f"{count} captions (one per image)", captions)
     elif len(captions) != count:
-        raise bad_argument("captions", f"{count} captions (one per image)", said(f"{len(captions)}"))
+        raise bad_argument(
+            "captions", f"{count} captions (one per image)", said(f"{len(captions)}")
+        )
     options: dict[str, Any] = dict(
         alpha_limit=alpha_limit,
         colormap=colormap,
