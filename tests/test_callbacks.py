@@ -180,22 +180,28 @@ def test_the_page_grows_a_column_per_epoch_and_shows_the_overlays(trained, tmp_p
     assert browser.image_check(final, tmp_path) == {"total": 12, "broken": 0}
 
 
-def test_training_is_the_same_with_and_without_the_callback(tmp_path):
-    """Also: ``every=2`` explains after epochs 2 and 4 (indices 1 and 3), and without
-    ``targets`` the class the model predicts then."""
+def test_training_is_the_same_with_and_without_the_callback(trained):
+    with_callback = trained[0]  # trained with every output of the callback on
     without = _model()
-    _fit(without, [], epochs=4)
-    with_callback = _model()
-    callback = ExplainCallback(
-        SHOWN.images, every=2, html=tmp_path / "page.html", boxes=SHOWN.boxes, deletion_auc=True
-    )
-    _fit(with_callback, [callback], epochs=4)
+    _fit(without, [])
     for old, new in zip(without.get_weights(), with_callback.get_weights(), strict=True):
         np.testing.assert_array_equal(old, new)
+
+
+def test_every_second_epoch_and_the_predicted_class(tmp_path):
+    model = _model()
+    callback = ExplainCallback(SHOWN.images, every=2, html=tmp_path / "page.html")
+    callback.set_model(model)
+    for epoch in range(4):  # as fit calls it, without the cost of training
+        callback.on_epoch_end(epoch)
     assert sorted(callback.explanations) == [1, 3]
-    predicted = with_callback.predict(SHOWN.images, verbose=0).argmax(axis=1)
+    predicted = ei.Explainer(model).confidences(SHOWN.images).argmax(axis=1)
     assert [e.targets[0].target for e in callback.explanations[3]] == predicted.tolist()
-    assert sorted(callback.scalars[3]) == ["explain/deletion_auc", "explain/mean_heat_in_box"]
+    assert callback.scalars == {1: {}, 3: {}}
+    assert re.findall(r"<th>(epoch \d+)</th>", (tmp_path / "page.html").read_text()) == [
+        "epoch 2",
+        "epoch 4",
+    ]
 
 
 def test_a_class_id_out_of_range_stops_fit_before_the_first_epoch(tmp_path):
@@ -219,3 +225,32 @@ def test_a_missing_tensorboard_names_the_fix(monkeypatch, tmp_path):
         '(or pip install "explainimg[tensorboard]", or pip install tensorboard)'
     )
     ExplainCallback(SHOWN.images, html=tmp_path / "page.html")  # a page needs no TensorBoard
+
+
+def _explanation(heat: float) -> ei.Explanation:
+    target = ei.TargetExplanation(1, "<b>disc</b>", 2.0, 0.5, np.full((2, 2), heat, "float32"))
+    return ei.Explanation(
+        estimator="net",
+        method="Grad-CAM",
+        description="",
+        image=Image.new("RGB", (8, 8)),
+        targets=[target],
+    )
+
+
+def test_the_page_escapes_names_and_refuses_ragged_columns():
+    from explainimg.formatters import format_epochs_as_html
+
+    page = format_epochs_as_html(
+        [("epoch 1", [_explanation(0.5)])], captions=["<i>mine</i>"], title="a & b"
+    )
+    assert "&lt;b&gt;disc&lt;/b&gt;" in page and "&lt;i&gt;mine&lt;/i&gt;" in page
+    assert "<title>a &amp; b</title>" in page
+    with pytest.raises(ValueError) as caught:
+        format_epochs_as_html([("1", [_explanation(0.5)]), ("2", [_explanation(0.5)] * 2)])
+    assert str(caught.value) == (
+        "columns: expected the same number of explanations in every column, got [1, 2]"
+    )
+    with pytest.raises(ValueError) as caught:
+        format_epochs_as_html([("1", [_explanation(0.5)])], captions=["a", "b"])
+    assert str(caught.value) == "captions: expected 1 captions (one per image), got 2"
