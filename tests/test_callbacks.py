@@ -134,6 +134,7 @@ def test_overlays_in_tensorboard_are_the_overlays_of_that_epochs_weights(trained
             np.testing.assert_array_equal(np.asarray(picture.convert("RGB")), expected)
     first, last = callback.explanations[0][0], callback.explanations[EPOCHS - 1][0]
     assert not np.allclose(first.targets[0].heatmap, last.targets[0].heatmap, atol=1e-3)
+    assert last.image is first.image  # one picture per image is kept, not one per epoch
 
 
 def test_scalars_are_the_metrics_of_the_explanations(trained):

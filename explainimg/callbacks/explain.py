@@ -34,6 +34,7 @@ from typing import Any
 
 import keras
 import numpy as np
+from PIL import Image
 
 from ..engine.summaries import SummaryWriter, require_tensorboard
 from ..errors import bad_argument, bad_type, said
@@ -115,6 +116,7 @@ class ExplainCallback(keras.callbacks.Callback):
         self._look = {"alpha_limit": alpha_limit, "colormap": colormap}
         self._page = {"captions": captions, "image_width": image_width, **self._look}
         self._explainer: Explainer | None = None
+        self._pictures: list[Image.Image] | None = None
         self._writer: SummaryWriter | None = None
         self.explanations: dict[int, list[Explanation]] = {}
         self.scalars: dict[int, dict[str, float]] = {}
@@ -137,7 +139,10 @@ class ExplainCallback(keras.callbacks.Callback):
         # The Explainer reads the model's variables at every call (the JAX trainer puts its
         # state back into them before on_epoch_end), so these are the current weights.
         targets = None if self._targets is None else [[t] for t in self._targets]
-        expls = self._explainer.explain_batch(self._images, targets=targets)
+        expls = self._explainer.explain_batch(self._images, targets=targets, images=self._pictures)
+        if self._pictures is None:
+            # Every later epoch draws on these same pictures: kept once, not once per epoch.
+            self._pictures = [expl.image for expl in expls]
         self.explanations[epoch] = expls
         self.scalars[epoch] = self._scalars(expls)
         if self._writer is not None:
