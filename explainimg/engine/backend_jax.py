@@ -110,6 +110,19 @@ def _gate_backward(_: None, upstream: jax.Array) -> tuple[jax.Array]:
 positive_gradients_only.defvjp(_gate_forward, _gate_backward)
 
 
-def sequential_map(function: Callable[[Any], Any], elements: Any) -> Any:
-    """``function`` over the first axis of ``elements``, one step at a time."""
-    return jax.lax.map(function, elements)
+def sequential_map(
+    function: Callable[[Any], Any], elements: Any, on_step: Callable[..., Any] | None = None
+) -> Any:
+    """``function`` over the first axis of ``elements``, one step at a time;
+    ``on_step(index, steps, ...)`` runs on the host after each step (``jax.debug.callback``)."""
+    if on_step is None:
+        return jax.lax.map(function, elements)
+    steps = elements.shape[0]
+
+    def step(pair: tuple[Any, Any]) -> Any:
+        index, element = pair
+        out = function(element)
+        jax.debug.callback(on_step, index, steps, jnp.sum(out))  # runs once ``out`` is ready
+        return out
+
+    return jax.lax.map(step, (jnp.arange(steps), elements))

@@ -68,6 +68,23 @@ def positive_gradients_only(x: tf.Tensor) -> Any:
     return tf.identity(x), gradient
 
 
-def sequential_map(function: Callable[[Any], Any], elements: Any) -> Any:
-    """``function`` over the first axis of ``elements``, one step at a time (float32 out)."""
-    return tf.map_fn(function, elements, fn_output_signature=tf.float32, parallel_iterations=1)
+def sequential_map(
+    function: Callable[[Any], Any], elements: Any, on_step: Callable[..., Any] | None = None
+) -> Any:
+    """``function`` over the first axis of ``elements``, one step at a time (float32 out);
+    ``on_step(index, steps, ...)`` runs on the host after each step (``tf.numpy_function``)."""
+    if on_step is None:
+        return tf.map_fn(function, elements, fn_output_signature=tf.float32, parallel_iterations=1)
+    steps = tf.shape(elements)[0]
+
+    def step(pair: tuple[Any, Any]) -> Any:
+        index, element = pair
+        out = function(element)
+        # The step's result goes in so that the call waits for it; its output orders the return.
+        told = tf.numpy_function(on_step, [index, steps, tf.reduce_sum(out)], tf.int32)
+        with tf.control_dependencies([told]):
+            return tf.identity(out)
+
+    return tf.map_fn(
+        step, (tf.range(steps), elements), fn_output_signature=tf.float32, parallel_iterations=1
+    )

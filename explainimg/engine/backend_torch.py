@@ -82,6 +82,14 @@ def positive_gradients_only(x: torch.Tensor) -> torch.Tensor:
     return _PositiveGradientsOnly.apply(x)
 
 
-def sequential_map(function: Callable[[Any], Any], elements: Any) -> Any:
-    """``function`` over the first axis of ``elements``, one step at a time."""
-    return torch.stack([function(element) for element in elements])
+def sequential_map(
+    function: Callable[[Any], Any], elements: Any, on_step: Callable[..., Any] | None = None
+) -> Any:
+    """``function`` over the first axis of ``elements``, one step at a time;
+    ``on_step(index, steps)`` after each step."""
+    outputs = []
+    for index, element in enumerate(elements):
+        outputs.append(function(element))
+        if on_step is not None:
+            on_step(index, len(elements))
+    return torch.stack(outputs)
