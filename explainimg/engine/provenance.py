@@ -86,11 +86,12 @@ def plan_provenance(method: Method, layer: str | None, model_name: str) -> dict[
 
 
 def weights_fingerprint(model: keras.Model) -> str:
-    """SHA-256 (hex) of the model's weights: each variable's path, shape, dtype and values,
-    in the model's order. Equal for a model saved and loaded again."""
+    """SHA-256 (hex) of the model's weights: each variable's shape, dtype and values, in the
+    model's order. Equal for a model saved and loaded again (variable paths are left out:
+    a loaded model's differ from the one saved)."""
     digest = hashlib.sha256()
     for variable in model.weights:
         values = np.ascontiguousarray(keras.ops.convert_to_numpy(variable))
-        digest.update(f"{variable.path}|{values.shape}|{values.dtype}\n".encode())
+        digest.update(f"{values.shape}|{values.dtype}\n".encode())
         digest.update(values.tobytes())
     return digest.hexdigest()

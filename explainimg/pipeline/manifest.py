@@ -67,6 +67,13 @@ def run_manifest(
     return manifest
 
 
+_UNSET = object()
+
+
+def _shown(flat: dict[str, Any], key: str) -> str:
+    return repr(flat[key]) if key in flat else "unset"
+
+
 def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in data.items():
@@ -91,7 +98,8 @@ def record_manifest(folder: str | Path, manifest: dict[str, Any], *, resume: boo
     changed = [
         key
         for key in sorted({*before, *after})
-        if before.get(key) != after.get(key) and key.split(".")[0] not in UNCOMPARED_KEYS
+        if before.get(key, _UNSET) != after.get(key, _UNSET)
+        and key.split(".")[0] not in UNCOMPARED_KEYS
     ]
     refused = [key for key in changed if key not in VERSION_KEYS]
     if refused:
@@ -99,13 +107,13 @@ def record_manifest(folder: str | Path, manifest: dict[str, Any], *, resume: boo
         others = f" (also different: {', '.join(refused[1:])})" if refused[1:] else ""
         raise bad_argument(
             "--resume",
-            f"the same {first} as the run in {str(folder)!r} ({before.get(first)!r})",
-            said(f"{after.get(first)!r}{others}"),
+            f"the same {first} as the run in {str(folder)!r} ({_shown(before, first)})",
+            said(f"{_shown(after, first)}{others}"),
         )
     for stale in folder.rglob(".*.tmp"):  # left by a killed run's unfinished writes
         stale.unlink()
     return [
-        f"the run in {str(folder)!r} was made with {key} {before.get(key)!r}, "
-        f"this run has {after.get(key)!r}"
+        f"the run in {str(folder)!r} was made with {key} {_shown(before, key)}, "
+        f"this run has {_shown(after, key)}"
         for key in changed
     ]
