@@ -304,7 +304,7 @@ def test_progress_goes_to_stderr_plainly_and_results_name_the_files(folder, tmp_
     assert [f"<h2>shape{i}.png</h2>" in html for i in range(3)] == [True] * 3
     assert main([*command, "--html", str(report), "--verbose", "--no-progress"]) == 1
     out, err = capsys.readouterr()
-    assert out.count("   +--") == 3 and "== shape0.png" in out  # the character heatmaps
+    assert out.count("== shape") == 3 and "   +--" in out  # texts with character heatmaps
     assert "explained " not in err
     assert main([*command, "--html", str(report), "--quiet"]) == 1
     out, err = capsys.readouterr()
