@@ -83,13 +83,17 @@ def positive_gradients_only(x: torch.Tensor) -> torch.Tensor:
 
 
 def sequential_map(
-    function: Callable[[Any], Any], elements: Any, on_step: Callable[..., Any] | None = None
+    function: Callable[[Any], Any],
+    elements: Any,
+    on_step: Callable[..., Any] | None = None,
+    min_steps: int = 0,
 ) -> Any:
-    """``function`` over the first axis of ``elements``, one step at a time;
-    ``on_step(index, steps)`` after each step."""
+    """``function`` over the first axis of ``elements``, one step at a time; for more than
+    ``min_steps`` steps, ``on_step(index, steps)`` after each."""
+    tell = on_step is not None and len(elements) > min_steps
     outputs = []
     for index, element in enumerate(elements):
         outputs.append(function(element))
-        if on_step is not None:
+        if tell:
             on_step(index, len(elements))
     return torch.stack(outputs)
