@@ -46,7 +46,7 @@ from .method_context import MethodContext
 from .model_io import ModelIO
 from .outputs import OutputHead
 from .probe import all_layers
-from .progress import LONG_CALL_STEPS, call_step
+from .progress import LONG_CALLS
 from .recording import Recording, unchanged
 
 _LOGITS_TOLERANCE = {"float32": 1e-3, "float64": 1e-3}
@@ -351,7 +351,7 @@ class CompiledExplainer:
     def sequential_map(self, function: Callable[[Any], Any], elements: Any) -> Any:
         """``function`` over the first axis of ``elements``, one step at a time; a call of
         many steps shows a progress bar (:func:`explainimg.engine.progress.call_step`)."""
-        return self._backend.sequential_map(function, elements, call_step, LONG_CALL_STEPS)
+        return self._backend.sequential_map(function, elements, LONG_CALLS)
 
     def input_recording(self, images: Any, extras: Sequence[Any], guided: bool) -> Recording:
         """A fresh forward pass on ``images`` recorded for input gradients."""

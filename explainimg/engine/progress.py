@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import IO, Any
+from collections.abc import Callable
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 import tqdm.auto  # noqa: F401 (loads tqdm.autonotebook quietly: its notebook warning is muted)
@@ -157,3 +158,15 @@ def call_step(index: Any, steps: Any, *_: Any) -> Any:
             calls.bar.close()
             calls.bar = None
     return np.int32(0)
+
+
+class StepReport(NamedTuple):
+    """What a backend's ``sequential_map`` tells of its steps: ``call(index, steps, ...)`` on
+    the host after each step of a map of more than ``min_steps`` steps."""
+
+    call: Callable[..., Any]
+    min_steps: int
+
+
+LONG_CALLS = StepReport(call_step, LONG_CALL_STEPS)
+"""Long single calls show a bar (:func:`call_step`)."""
