@@ -1,5 +1,9 @@
 """The ``explainimg`` command line: ``explainimg demo`` and ``explainimg explain``.
 
+Arguments are checked before Keras and TensorFlow load (:mod:`explainimg.pipeline.arguments`):
+a wrong option, file or folder exits with code 2 at once. Ctrl-C stops a run with one line
+and exit code 130; a run folder stays consistent, and ``--resume`` continues it.
+
 >>> build_parser().parse_args(["explain", "model.keras", "photos/", "--top", "3"]).top
 3
 """
@@ -12,17 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .engine.quiet_start import import_backend_quietly
+from .pipeline.arguments import checked_images, method_keys
+from .pipeline.manifest import MANIFEST_FILE
 
-METHOD_KEYS = (
-    "gradcam",
-    "gradcam++",
-    "layercam",
-    "scorecam",
-    "saliency",
-    "smoothgrad",
-    "integrated_gradients",
-    "guided_gradcam",
-)
 PREPROCESS_MODES = ("none", "tf", "torch", "caffe", "model")
 INDEX_REPORT_THRESHOLD = 200
 """As :data:`explainimg.pipeline.report_files.INDEX_REPORT_THRESHOLD` (kept here so that
@@ -54,18 +50,24 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser(
         "explain",
         help="explain image files with a saved .keras model",
-        description="Explain image files (or every image in folders) with a saved .keras "
-        "model. Unreadable images are reported and skipped; the exit code is 1 if any failed.",
+        description="Explain image files (or every image in folders and their subfolders) "
+        "with a saved .keras model. Unreadable images are reported and skipped; the exit code "
+        "is 1 if any failed, 2 for a wrong argument, 130 after Ctrl-C.",
     )
     explain.add_argument("model", help="a .keras model file (loaded in Keras' safe mode)")
-    explain.add_argument("images", nargs="+", help="image files or folders of images")
+    explain.add_argument(
+        "images",
+        nargs="+",
+        help="image files, or folders searched with their subfolders (results name each image "
+        "by its path inside the folder given)",
+    )
     choice = explain.add_mutually_exclusive_group()
     choice.add_argument("--top", type=int, help="explain the K most probable classes (default 1)")
     choice.add_argument(
         "--targets", type=int, nargs="+", metavar="ID", help="explain these class ids"
     )
     explain.add_argument(
-        "--method", choices=METHOD_KEYS, default="gradcam", help="default: %(default)s"
+        "--method", choices=method_keys(), default="gradcam", help="default: %(default)s"
     )
     explain.add_argument(
         "--layer", help="layer name or nested/path to explain (default: found automatically)"
@@ -91,8 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--labels",
         metavar="folders|FILE.csv",
         help="true labels (class names or ids): 'folders' takes each image's folder name "
-        "or a CSV of file,label rows (folders are searched one level down); the HTML report "
-        "becomes an audit (accuracy, confusions, mistakes first, per-class heatmaps)",
+        "(class names need --names) or a CSV of file,label rows; the --html report becomes an "
+        "audit (accuracy, confusions, mistakes first, per-class heatmaps); not with --out",
     )
     explain.add_argument(
         "--boxes",
@@ -120,8 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--out",
         metavar="DIR",
-        help="write a resumable run folder: results.jsonl (one line per image, as they "
-        "come), heatmaps/*.npz, overlays/ and report.html (see docs/pipeline.md)",
+        help="write a resumable run folder: manifest.json (versions, model fingerprint, "
+        "method, options), results.jsonl (one line per image, as they come), heatmaps/*.npz, "
+        "overlays/ and report.html (see docs/pipeline.md)",
     )
     explain.add_argument(
         "--resume",
@@ -136,7 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("--batch-size", type=int, default=16, help="default: %(default)s")
     explain.add_argument(
-        "--no-progress", action="store_true", help="hide the progress line (shown on stderr)"
+        "--no-progress", action="store_true", help="hide the progress bars (shown on stderr)"
+    )
+    loudness = explain.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print each image's text summary (the default only when no file is written)",
+    )
+    loudness.add_argument(
+        "--quiet", action="store_true", help="print nothing on stdout and no progress"
     )
     return parser
 
@@ -163,60 +175,11 @@ def _names(value: str | None) -> list[str] | None:
     return [line.strip() for line in Path(value).read_text().splitlines() if line.strip()]
 
 
-def _labelled(args: argparse.Namespace, names: list[str] | None) -> tuple[list, list, list | None]:
-    """Image paths, their class ids and boxes (or None) for ``--labels`` and ``--boxes``."""
-    from .pipeline.audit_files import file_labels
-    from .pipeline.label_files import labelled_image_files, read_boxes_csv
+class _Done:
+    """Images done so far, for the line Ctrl-C prints (None: nothing is written until the
+    end, as in an audit)."""
 
-    paths = labelled_image_files(args.images)
-    labels = file_labels(args.labels, paths, names)
-    boxes = read_boxes_csv(args.boxes, paths) if args.boxes else None
-    return paths, labels, boxes
-
-
-def _check_combinations(args: argparse.Namespace) -> None:
-    if args.labels is not None and (args.top is not None or args.targets is not None):
-        raise ValueError(
-            "--labels: expected no --top or --targets (the audit explains the "
-            "predicted and the true class), got both"
-        )
-    if args.boxes is not None and args.labels is None:
-        raise ValueError("--boxes: expected --labels too, got --boxes alone")
-    if args.out is not None and (args.html or args.overlays or args.json or args.labels):
-        raise ValueError(
-            "--out: expected no --html, --overlays, --json or --labels (the run folder holds "
-            "the report, overlays and results), got some"
-        )
-    if args.resume and args.out is None:
-        raise ValueError("--resume: expected --out DIR (the run to continue), got no --out")
-
-
-def _explain(args: argparse.Namespace) -> int:
-    from .pipeline.batch_files import check_destinations, image_files
-
-    _check_combinations(args)
-    names = _names(args.names)
-    if args.labels:
-        return _audit(args, names)
-    paths = image_files(args.images)
-    check_destinations(args.html, args.overlays, args.json)
-    return _stream(args, names, paths)
-
-
-def _settings(args: argparse.Namespace, paths: list[Path]) -> dict:
-    """What a resumed run must share with the run it continues."""
-    from .pipeline.run_folder import images_digest
-
-    keys = ("top", "targets", "method", "layer", "preprocess", "output", "names", "batch_size")
-    return {
-        "model": str(Path(args.model).resolve()),
-        "images": images_digest(paths),
-        "image_count": len(paths),
-        **{key: getattr(args, key) for key in keys},
-        "image_width": args.image_width,
-        "image_format": args.image_format or "jpeg",
-        "index_report": args.index_report or len(paths) > INDEX_REPORT_THRESHOLD,
-    }
+    count: int | None = 0
 
 
 def _explainer_options(args: argparse.Namespace) -> dict[str, object]:
@@ -235,20 +198,52 @@ def _explainer_options(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def _stream(args: argparse.Namespace, names: list[str] | None, paths: list[Path]) -> int:
+def _options(args: argparse.Namespace, count: int) -> dict[str, object]:
+    """The options a resumed run must share with the run it continues (the method and the
+    layer are in the manifest's provenance)."""
+    keys = ("top", "targets", "preprocess", "output", "names", "batch_size", "image_width")
+    return {
+        **{key: getattr(args, key) for key in keys},
+        "image_format": args.image_format or "jpeg",
+        "index_report": args.index_report or count > INDEX_REPORT_THRESHOLD,
+    }
+
+
+def _texts(args: argparse.Namespace) -> bool:
+    """Each image's text summary on stdout: with --verbose, or when no file is written."""
+    writes = args.out or args.html or args.overlays or args.json
+    return args.verbose or (not writes and not args.quiet)
+
+
+def _stream(
+    args: argparse.Namespace, paths: list[Path], names: list[str], done: _Done, command: list[str]
+) -> int:
+    from .engine.progress import progress_bar
+    from .engine.provenance import weights_fingerprint
     from .explainer import Explainer
-    from .pipeline.batch_files import Progress, load_model
-    from .pipeline.run_folder import build_outputs, start_run_folder
+    from .pipeline.batch_files import load_model
+    from .pipeline.manifest import record_manifest, run_manifest
+    from .pipeline.run_folder import build_outputs
     from .pipeline.stream_files import StreamOptions, explain_stream_files
 
-    settings = _settings(args, paths)
-    if args.out is not None:
-        start_run_folder(args.out, settings, resume=args.resume)
     model = load_model(args.model)
-    if args.names is None and model.outputs[0].shape[-1] == IMAGENET_CLASSES:
+    class_names = _names(args.names)
+    if args.names is None and model.outputs[0].shape[-1] == IMAGENET_CLASSES and not args.quiet:
         print("tip: --names imagenet shows ImageNet class names", file=sys.stderr)
-    explainer = Explainer(model, target_names=names, **_explainer_options(args))
-    outputs, done, written = build_outputs(
+    explainer = Explainer(model, target_names=class_names, **_explainer_options(args))
+    options = _options(args, len(paths))
+    if args.out is not None:
+        manifest = run_manifest(
+            provenance=explainer.provenance,
+            model_file=args.model,
+            weights_sha256=weights_fingerprint(model),
+            paths=paths,
+            options=options,
+            command=command,
+        )
+        for warning in record_manifest(args.out, manifest, resume=args.resume):
+            print(f"warning: --resume: {warning}", file=sys.stderr)
+    outputs, skip, written = build_outputs(
         out=args.out,
         html=args.html,
         overlays=args.overlays,
@@ -256,53 +251,58 @@ def _stream(args: argparse.Namespace, names: list[str] | None, paths: list[Path]
         resume=args.resume,
         title=f"explainimg: {Path(args.model).name}",
         models=[model.name],
-        index=settings["index_report"],
+        index=bool(options["index_report"]),
+        texts=_texts(args),
     )
     wants_report = bool(args.html or args.out)
-    options = StreamOptions(
+    stream_options = StreamOptions(
         top=args.top,
         targets=args.targets,
         batch_size=args.batch_size,
         image_width=args.image_width,
-        image_format=settings["image_format"],
+        image_format=str(options["image_format"]),
         pictures=bool(args.overlays or wants_report),
         thumbnails=wants_report,
-        text=True,
+        text=_texts(args),
     )
-    show = None if args.no_progress else Progress(len(paths))
-    explained, failed = explain_stream_files(
-        explainer, paths, outputs, options, skip=done, progress=show
-    )
-    if show is not None:
-        show.close()
-    skipped = f" ({len(done)} done before, skipped)" if done else ""
-    print(f"{explained} explained, {failed} failed.{skipped}")
-    for item in written:
-        print(f"wrote {item}")
+    done.count = sum(1 for name in names if name in skip)
+    shown = not (args.no_progress or args.quiet)
+    with progress_bar(len(paths), enabled=shown, initial=done.count) as bar:
+
+        def report(count: int) -> None:
+            done.count = count
+            bar.update(count - bar.n)
+
+        explained, failed = explain_stream_files(
+            explainer, paths, outputs, stream_options, names=names, skip=skip, progress=report
+        )
+    if not args.quiet:
+        skipped = f" ({len(skip)} done before, skipped)" if skip else ""
+        print(f"{explained} explained, {failed} failed.{skipped}")
+        for item in written:
+            print(f"wrote {item}")
     return 1 if failed else 0
 
 
-def _audit(args: argparse.Namespace, names: list[str] | None) -> int:
+def _audit(args: argparse.Namespace, paths: list[Path], names: list[str], done: _Done) -> int:
     """``--labels``: explain the predicted and true classes, then write the audit report."""
-    from .pipeline.audit_files import write_audit
-    from .pipeline.batch_files import (
-        check_destinations,
-        explain_files,
-        load_model,
-        print_summary,
-        write_outputs,
-    )
+    from .pipeline.audit_files import file_labels, write_audit
+    from .pipeline.batch_files import explain_files, load_model, print_summary, write_outputs
+    from .pipeline.label_files import read_boxes_csv
 
-    paths, labels, boxes = _labelled(args, names)
-    check_destinations(args.html, args.overlays, args.json)
+    done.count = None
+    class_names = _names(args.names)
+    labels = file_labels(args.labels, paths, class_names)
+    boxes = read_boxes_csv(args.boxes, paths) if args.boxes else None
     model = load_model(args.model)
     results, failures = explain_files(
         model,
         paths,
-        target_names=names,
+        names=names,
+        target_names=class_names,
         **_explainer_options(args),
         batch_size=args.batch_size,
-        progress=not args.no_progress,
+        progress=not (args.no_progress or args.quiet),
         labels=labels,
     )
     title = f"explainimg: {Path(args.model).name}"
@@ -318,19 +318,42 @@ def _audit(args: argparse.Namespace, names: list[str] | None) -> int:
     )
     if results:
         audit, audit_written = write_audit(
-            results, paths, labels, boxes, html=args.html, title=f"{title} audit"
+            results, names, labels, boxes, html=args.html, title=f"{title} audit"
         )
         written += audit_written
-    print_summary(results, failures, written)
-    if results:
-        print(f"accuracy {audit.accuracy:.1%} ({len(audit.mistakes)} mistakes)")
+    if not args.quiet:
+        print_summary(results, failures, written, texts=_texts(args))
+        if results:
+            print(f"accuracy {audit.accuracy:.1%} ({len(audit.mistakes)} mistakes)")
     return 1 if failures else 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parse(argv)
+def _explain(args: argparse.Namespace, done: _Done, command: list[str]) -> int:
+    from .engine.progress import show_long_calls
+
+    paths, names = checked_images(args, MANIFEST_FILE)  # before Keras loads
     import_backend_quietly()
+    shown = show_long_calls(not (args.no_progress or args.quiet))
+    try:
+        if args.labels:
+            return _audit(args, paths, names, done)
+        return _stream(args, paths, names, done, command)
+    finally:
+        show_long_calls(shown)
+
+
+def _interrupted(args: argparse.Namespace, done: _Done) -> str:
+    if done.count is None:
+        return "interrupted; nothing was written (an audit writes its files at the end)"
+    resume = "; rerun with --resume to continue" if args.out is not None else ""
+    return f"interrupted after {done.count} images{resume}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    command = ["explainimg", *(sys.argv[1:] if argv is None else argv)]
+    args = _parse(argv)
     if args.command == "demo":
+        import_backend_quietly()
         if args.toy:
             from .demo.toy import run_toy_demo
 
@@ -344,8 +367,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"explainimg demo: {error}", file=sys.stderr)
             return 2
         return 0
+    done = _Done()
     try:
-        return _explain(args)
+        return _explain(args, done, command)
+    except KeyboardInterrupt:
+        print(_interrupted(args, done), file=sys.stderr)
+        return 130
     except (ValueError, TypeError, OSError) as error:
         print(f"explainimg explain: {error}", file=sys.stderr)
         return 2

@@ -22,6 +22,8 @@ import numpy as np
 from PIL import Image
 
 from .engine.plans import plan_for
+from .engine.progress import progress_bar
+from .engine.provenance import plan_provenance
 from .engine.transport import model_from_bytes, model_to_bytes
 from .errors import ExplanationError, bad_argument, said
 from .explanation import Explanation
@@ -113,6 +115,12 @@ class Explainer:
         """Path of the explained layer (``"nested_model/layer"`` inside nested models), or
         None for methods that explain the input pixels directly."""
         return self._plan.compiled.layer_path
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """Where this explainer's explanations come from: versions, method, settings, seed,
+        layer (:func:`explainimg.engine.provenance.plan_provenance`)."""
+        return plan_provenance(self._plan.method, self.layer, self.model.name)
 
     @property
     def n_classes(self) -> int:
@@ -220,30 +228,29 @@ class Explainer:
         progress: bool,
         batch_size: int,
     ) -> Iterator[Explanation]:
-        bar = keras.utils.Progbar(total, unit_name="image") if progress else None
-        done = 0
-        for start, chunk in chunks:
-            batch, originals = image_batch(chunk, self._input_shape, offset=start)
-            chunk_extras = self._extra_rows(extras, start, batch.shape[0], "xs")
-            chunk_targets = targets
-            if is_per_image(targets):
-                if len(targets) < start + batch.shape[0]:
-                    check_list_count(targets, f"at least {start + batch.shape[0]}")
-                chunk_targets = targets[start : start + batch.shape[0]]
-            displays = [None] * batch.shape[0]
-            yield from self._explain(
-                batch,
-                chunk_extras,
-                originals,
-                displays,
-                chunk_targets,
-                top,
-                target_names,
-                pad_to=batch_size,
-            )
-            done += batch.shape[0]
-            if bar is not None:
-                bar.update(done)
+        with progress_bar(total, enabled=progress) as bar:
+            done = 0
+            for start, chunk in chunks:
+                batch, originals = image_batch(chunk, self._input_shape, offset=start)
+                chunk_extras = self._extra_rows(extras, start, batch.shape[0], "xs")
+                chunk_targets = targets
+                if is_per_image(targets):
+                    if len(targets) < start + batch.shape[0]:
+                        check_list_count(targets, f"at least {start + batch.shape[0]}")
+                    chunk_targets = targets[start : start + batch.shape[0]]
+                displays = [None] * batch.shape[0]
+                yield from self._explain(
+                    batch,
+                    chunk_extras,
+                    originals,
+                    displays,
+                    chunk_targets,
+                    top,
+                    target_names,
+                    pad_to=batch_size,
+                )
+                done += batch.shape[0]
+                bar.update(batch.shape[0])
         check_rows(extras, self._layout.extra_names, done, "xs")
         if is_per_image(targets):
             check_list_count(targets, done)  # more lists than images: say so, don't drop them

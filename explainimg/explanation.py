@@ -183,6 +183,9 @@ class Explanation:
     ``layer`` names the explained layer, as a path for layers inside nested models
     (``"mobilenetv2_1.00_224/out_relu"``). ``error`` is None unless something about the
     explanation needs a warning a reader should see (e.g. every heatmap is all zero).
+    ``provenance`` records where it comes from (software versions, method and settings, seed,
+    layer: :func:`explainimg.engine.provenance.plan_provenance`), or None; it is left out of
+    comparisons.
     """
 
     estimator: str = attrs.field(validator=_of_type(str, "the model's name (str)"))
@@ -206,6 +209,12 @@ class Explanation:
     )
     error: str | None = attrs.field(
         default=None, validator=attrs.validators.optional(_of_type(str, "a message (str)"))
+    )
+    provenance: dict[str, Any] | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(_of_type(dict, "a dict of where it comes from")),
+        repr=False,
+        eq=False,
     )
 
     def _repr_html_(self) -> str:

@@ -22,6 +22,7 @@ from PIL import Image
 
 from .engine.compiled import RawResult
 from .engine.plans import Plan
+from .engine.provenance import plan_provenance
 from .explanation import Explanation, TargetExplanation
 from .inputs.arguments import name_of
 from .inputs.images import array_to_image
@@ -56,6 +57,7 @@ def explanation_of(
         image=image,
         layer=layer,
         is_regression=plan.head.kind == "regression",
+        provenance=plan_provenance(plan.method, layer, estimator),
     )
     if not result.finite[i]:
         where = "its input gradients" if layer is None else f"layer {layer!r}"

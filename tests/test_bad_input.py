@@ -6,6 +6,8 @@ import pickle
 import random
 import re
 import tracemalloc
+import zipfile
+from pathlib import Path
 from unittest import mock
 
 import attrs
@@ -968,3 +970,78 @@ def test_bad_callback_argument_message(case, tmp_path):
     with pytest.raises(error) as caught:
         ExplainCallback(options.pop("images"), **options)
     assert str(caught.value) == message
+
+
+def cli_layout(root: Path) -> None:
+    """Files for :data:`CLI_CASES`: a zip named model.keras (enough for the checks made
+    before Keras loads), class subfolders, an empty folder, a finished-looking run."""
+    with zipfile.ZipFile(root / "model.keras", "w") as archive:
+        archive.writestr("config.json", "{}")
+    for name in ("photos/cat/a.png", "photos/dog/b.png", "other/a.png"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (8, 8)).save(root / name)
+    (root / "empty").mkdir()
+    (root / "used").mkdir()
+    (root / "used" / "results.jsonl").write_text("")
+
+
+_SUFFIXES = ".bmp, .gif, .jpeg, .jpg, .png, .tif, .tiff, .webp"
+CLI_CASES = {
+    "a mistyped folder": (
+        ["{root}/photoz"],
+        "images: expected image files or folders of images, got '{root}/photoz', which does "
+        "not exist",
+    ),
+    "an empty folder": (
+        ["{root}/empty"],
+        f"images: expected image files ({_SUFFIXES}) in '{{root}}/empty' or its subfolders, "
+        "got none",
+    ),
+    "two images of one name": (
+        ["{root}/photos/cat/a.png", "{root}/other/a.png"],
+        "images: expected images of different names (a file's name, or its path inside the "
+        "folder given), got '{root}/photos/cat/a.png' and '{root}/other/a.png', both named "
+        "'a.png'. Give the folder that holds both instead.",
+    ),
+    "--names of a missing file": (
+        ["{root}/photos", "--names", "{root}/missing.txt"],
+        "--names: expected a text file of class names, one per line, or 'imagenet', got "
+        "'{root}/missing.txt', which is not a file",
+    ),
+    "--labels folders named by class names, no --names": (
+        ["{root}/photos", "--labels", "folders"],
+        "--labels folders ({root}/photos/cat/a.png): expected a folder named by a class id, or "
+        "class names with --names, got the folder name 'cat' and no --names. Give --names FILE "
+        "(one class name per line, in the model's class order) to map folder names to class "
+        "ids.",
+    ),
+    "--labels with --out": (
+        ["{root}/photos", "--labels", "folders", "--out", "{root}/run"],
+        "--out: expected no --labels: an audit is not written as a resumable run folder (its "
+        "report needs every image's explanation at once); write it with --html FILE, got "
+        "--labels folders",
+    ),
+    "--resume of a folder without a run": (
+        ["{root}/photos", "--out", "{root}/empty", "--resume"],
+        "--resume: expected an --out folder of an earlier run, got '{root}/empty', which holds "
+        "no run (manifest.json is missing)",
+    ),
+    "--out of a folder in use": (
+        ["{root}/photos", "--out", "{root}/used"],
+        "--out: expected a new or empty folder (--resume continues a run), got '{root}/used', "
+        "which is not an empty folder",
+    ),
+}
+"""``explainimg explain {root}/model.keras ARGS`` -> its message (exit code 2), all found
+before Keras loads (``tests/test_cli_runs.py`` checks that in a fresh process)."""
+
+
+@pytest.mark.parametrize("case", CLI_CASES, ids=list(CLI_CASES))
+def test_command_line_argument_message(tmp_path, capsys, case):
+    from explainimg.cli import main
+
+    cli_layout(tmp_path)
+    arguments, message = CLI_CASES[case]
+    argv = ["explain", f"{tmp_path}/model.keras", *(a.format(root=tmp_path) for a in arguments)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"explainimg explain: {message.format(root=tmp_path)}\n"

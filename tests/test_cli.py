@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -286,16 +287,28 @@ def test_unknown_option_shows_the_subcommand_usage(folder, capsys):
 
 def test_progress_goes_to_stderr_plainly_and_results_name_the_files(folder, tmp_path, capsys):
     report = tmp_path / "report.html"
-    code = main(
-        ["explain", str(folder / "shapes.keras"), str(folder / "photos"), "--html", str(report)]
-    )
+    command = ["explain", str(folder / "shapes.keras"), str(folder / "photos")]
+    code = main([*command, "--html", str(report)])
     out, err = capsys.readouterr()
     assert code == 1
     assert "/4 images" not in out and "\x1b" not in out + err and "\r" not in err
-    assert "explained 4/4 images\n" in err  # three pictures and the broken file
-    assert "   +--" in out  # the character heatmap, as in the demo
+    # tqdm's numbers as whole lines (stderr is not a terminal): the start and the end
+    lines = [line for line in err.splitlines() if line.startswith("explained ")]
+    assert lines[0] == "explained 0/4 images (00:00 so far, ? left, ?image/s)"
+    assert re.fullmatch(
+        r"explained 4/4 images \(00:\d\d so far, 00:00 left, *[\d.]+image/s\)", lines[-1]
+    )
+    assert "   +--" not in out  # a file is written: no text heatmaps on stdout
+    assert out.splitlines() == ["3 explained, 1 failed.", f"wrote {report}"]
     html = report.read_text()
     assert [f"<h2>shape{i}.png</h2>" in html for i in range(3)] == [True] * 3
+    assert main([*command, "--html", str(report), "--verbose", "--no-progress"]) == 1
+    out, err = capsys.readouterr()
+    assert out.count("== shape") == 3 and "   +--" in out  # texts with character heatmaps
+    assert "explained " not in err
+    assert main([*command, "--html", str(report), "--quiet"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("failed: broken.png: cannot read image")
 
 
 def test_tensorflow_start_up_lines_are_quiet(tmp_path):

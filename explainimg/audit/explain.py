@@ -16,6 +16,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from ..engine.progress import progress_bar
 from ..errors import bad_argument, said
 from ..explainer import Explainer
 from ..explanation import Explanation
@@ -61,15 +62,15 @@ def explain_for_audit(
     explainer = Explainer(model, layer=layer, method=method, target_names=target_names)
     label_ids = resolve_labels(labels, explainer.target_names)
     check_label_range(label_ids, explainer.n_classes)
-    bar = keras.utils.Progbar(len(label_ids), unit_name="image") if progress else None
     result: list[Explanation] = []
-    for start, chunk in iter_chunks(xs, batch_size):
-        count = int(np.shape(chunk)[0]) if hasattr(chunk, "shape") else len(chunk)
-        if start + count > len(label_ids):
-            raise bad_argument("labels", "one label per image", said(f"{len(label_ids)} labels"))
-        result += explain_labelled_batch(explainer, chunk, label_ids[start : start + count])
-        if bar is not None:
-            bar.update(len(result))
+    with progress_bar(len(label_ids), enabled=progress) as bar:
+        for start, chunk in iter_chunks(xs, batch_size):
+            count = int(np.shape(chunk)[0]) if hasattr(chunk, "shape") else len(chunk)
+            if start + count > len(label_ids):
+                got = said(f"{len(label_ids)} labels")
+                raise bad_argument("labels", "one label per image", got)
+            result += explain_labelled_batch(explainer, chunk, label_ids[start : start + count])
+            bar.update(count)
     if len(result) != len(label_ids):
         raise bad_argument(
             "labels", f"one label per image ({len(result)})", said(f"{len(label_ids)} labels")

@@ -17,7 +17,7 @@ from ..formatters.html import format_as_html
 from ..formatters.image import format_as_image
 from ..formatters.text import format_as_text
 from ..inputs.images import RESIZE_FILTER
-from ..pipeline.batch_files import overlay_name
+from ..pipeline.run_outputs import overlay_name
 from .zoo import efficientnet_lite0, imagenet_class_names, sample_photos
 
 TOP = 3

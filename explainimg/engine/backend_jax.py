@@ -110,6 +110,18 @@ def _gate_backward(_: None, upstream: jax.Array) -> tuple[jax.Array]:
 positive_gradients_only.defvjp(_gate_forward, _gate_backward)
 
 
-def sequential_map(function: Callable[[Any], Any], elements: Any) -> Any:
-    """``function`` over the first axis of ``elements``, one step at a time."""
-    return jax.lax.map(function, elements)
+def sequential_map(function: Callable[[Any], Any], elements: Any, steps_to: Any = None) -> Any:
+    """``function`` over the first axis of ``elements``, one step at a time; ``steps_to`` (a
+    :class:`~explainimg.engine.progress.StepReport`) is told of each step on the host
+    (``jax.debug.callback``, about 0.8 ms a step on a 2-core CPU)."""
+    steps = elements.shape[0]
+    if steps_to is None or steps <= steps_to.min_steps:
+        return jax.lax.map(function, elements)
+
+    def step(pair: tuple[Any, Any]) -> Any:
+        index, element = pair
+        out = function(element)
+        jax.debug.callback(steps_to.call, index, steps, jnp.sum(out))  # once ``out`` is ready
+        return out
+
+    return jax.lax.map(step, (jnp.arange(steps), elements))

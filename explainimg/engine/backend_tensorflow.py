@@ -68,6 +68,27 @@ def positive_gradients_only(x: tf.Tensor) -> Any:
     return tf.identity(x), gradient
 
 
-def sequential_map(function: Callable[[Any], Any], elements: Any) -> Any:
-    """``function`` over the first axis of ``elements``, one step at a time (float32 out)."""
-    return tf.map_fn(function, elements, fn_output_signature=tf.float32, parallel_iterations=1)
+def sequential_map(function: Callable[[Any], Any], elements: Any, steps_to: Any = None) -> Any:
+    """``function`` over the first axis of ``elements``, one step at a time (float32 out);
+    ``steps_to`` (a :class:`~explainimg.engine.progress.StepReport`) is told of each step on
+    the host (``tf.numpy_function``, about 0.6 ms a step on a 2-core CPU)."""
+    static = elements.shape[0]
+    if steps_to is None or (static is not None and static <= steps_to.min_steps):
+        return tf.map_fn(function, elements, fn_output_signature=tf.float32, parallel_iterations=1)
+    steps = tf.shape(elements)[0]
+
+    def tell(index: Any, out: Any) -> Any:
+        # The step's result goes in so that the call waits for it.
+        return tf.numpy_function(steps_to.call, [index, steps, tf.reduce_sum(out)], tf.int32)
+
+    def step(pair: tuple[Any, Any]) -> Any:
+        index, element = pair
+        out = function(element)
+        longer = steps > steps_to.min_steps
+        told = tf.cond(longer, lambda: tell(index, out), lambda: tf.constant(0))
+        with tf.control_dependencies([told]):
+            return tf.identity(out)
+
+    return tf.map_fn(
+        step, (tf.range(steps), elements), fn_output_signature=tf.float32, parallel_iterations=1
+    )

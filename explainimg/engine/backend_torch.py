@@ -82,6 +82,13 @@ def positive_gradients_only(x: torch.Tensor) -> torch.Tensor:
     return _PositiveGradientsOnly.apply(x)
 
 
-def sequential_map(function: Callable[[Any], Any], elements: Any) -> Any:
-    """``function`` over the first axis of ``elements``, one step at a time."""
-    return torch.stack([function(element) for element in elements])
+def sequential_map(function: Callable[[Any], Any], elements: Any, steps_to: Any = None) -> Any:
+    """``function`` over the first axis of ``elements``, one step at a time; ``steps_to`` (a
+    :class:`~explainimg.engine.progress.StepReport`) is told of each step."""
+    tell = steps_to is not None and len(elements) > steps_to.min_steps
+    outputs = []
+    for index, element in enumerate(elements):
+        outputs.append(function(element))
+        if tell:
+            steps_to.call(index, len(elements))
+    return torch.stack(outputs)

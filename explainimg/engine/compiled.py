@@ -46,6 +46,7 @@ from .method_context import MethodContext
 from .model_io import ModelIO
 from .outputs import OutputHead
 from .probe import all_layers
+from .progress import LONG_CALLS
 from .recording import Recording, unchanged
 
 _LOGITS_TOLERANCE = {"float32": 1e-3, "float64": 1e-3}
@@ -348,8 +349,9 @@ class CompiledExplainer:
         return self._head.class_scores(capture.logits, outputs)
 
     def sequential_map(self, function: Callable[[Any], Any], elements: Any) -> Any:
-        """``function`` over the first axis of ``elements``, one step at a time."""
-        return self._backend.sequential_map(function, elements)
+        """``function`` over the first axis of ``elements``, one step at a time; a call of
+        many steps shows a progress bar (:func:`explainimg.engine.progress.call_step`)."""
+        return self._backend.sequential_map(function, elements, LONG_CALLS)
 
     def input_recording(self, images: Any, extras: Sequence[Any], guided: bool) -> Recording:
         """A fresh forward pass on ``images`` recorded for input gradients."""

@@ -57,7 +57,11 @@ def image_to_data_uri(image: Image.Image, image_format: str = "png", quality: in
 
 def format_as_dict(expl: Explanation, *, include_image: bool = False) -> dict[str, Any]:
     """A JSON-safe dict of ``expl``: every field, heatmaps as lists, plus for each target where
-    its heat peaks (image pixels) and the share of the image at or above half heat."""
+    its heat peaks (image pixels) and the share of the image at or above half heat.
+
+    ``"provenance"`` is the Explanation's own record of where it comes from (versions, method,
+    settings, seed, layer; None for one made by hand): this formatter reads it and computes
+    nothing, so it needs no Keras. The weights' fingerprint is in run manifests only."""
     expl = checked_explanation(expl)
     size = expl.image.size if expl.image is not None else None
     targets = []
@@ -83,6 +87,7 @@ def format_as_dict(expl: Explanation, *, include_image: bool = False) -> dict[st
         "error": expl.error,
         "image_size": list(size) if size is not None else None,
         "targets": targets,
+        "provenance": expl.provenance,
     }
     if include_image and expl.image is not None:
         data["image"] = image_to_data_uri(expl.image)
@@ -103,7 +108,14 @@ def explanation_from_dict(data: dict[str, Any]) -> Explanation:
     targets = [_target_from_dict(entry, f"data['targets'][{i}]") for i, entry in enumerate(entries)]
     fields = ("estimator", "method", "description", "layer", "is_regression", "error")
     values = {key: _required(data, key, "data") for key in fields}
-    return _made(Explanation, "data", targets=targets, image=_image_from_dict(data), **values)
+    return _made(
+        Explanation,
+        "data",
+        targets=targets,
+        image=_image_from_dict(data),
+        provenance=data.get("provenance"),  # absent from dicts made before it was recorded
+        **values,
+    )
 
 
 def _required(data: dict[str, Any], key: str, where: str) -> Any:

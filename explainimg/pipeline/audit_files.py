@@ -14,7 +14,7 @@ from ..audit.summary import Audit, audit_explanations, resolve_labels
 from ..explanation import Explanation
 from ..formatters.audit_html import format_audit_as_html
 from ..metrics.localization import Box
-from .batch_files import write_atomically
+from .atomic import write_atomically
 from .label_files import folder_labels, read_labels_csv
 
 
@@ -26,22 +26,23 @@ def file_labels(option: str, paths: Sequence[Path], names: Sequence[str] | None)
 
 
 def write_audit(
-    results: list[tuple[Path, Explanation]],
-    paths: Sequence[Path],
+    results: list[tuple[str, Explanation]],
+    names: Sequence[str],
     labels: Sequence[int],
     boxes: Sequence[Box | None] | None,
     *,
     html: str | None,
     title: str,
 ) -> tuple[Audit, list[str]]:
-    """The audit of the explained files, and its HTML report when ``html`` names a file."""
-    label_of = dict(zip(paths, labels, strict=True))
-    box_of = dict(zip(paths, boxes, strict=True)) if boxes is not None else {}
+    """The audit of the explained files (by their ``names`` in the run, with their
+    ``labels`` and ``boxes``), and its HTML report when ``html`` names a file."""
+    label_of = dict(zip(names, labels, strict=True))
+    box_of = dict(zip(names, boxes, strict=True)) if boxes is not None else {}
     audit = audit_explanations(
         [expl for _, expl in results],
-        [label_of[path] for path, _ in results],
-        files=[str(path) for path, _ in results],
-        boxes=[box_of.get(path) for path, _ in results],
+        [label_of[name] for name, _ in results],
+        files=[name for name, _ in results],
+        boxes=[box_of.get(name) for name, _ in results],
     )
     if not html:
         return audit, []

@@ -6,27 +6,25 @@ A file that cannot be read (broken, not an image, a decompression bomb) is repor
 skipped; the others are still explained and written. Output files are written whole or not at
 all (through a temporary file). The exit code is 1 when any file failed, else 0.
 
->>> image_files([])
-[]
->>> overlay_name(Path("photos/dog.jpg"), 0, 235, "German shepherd")
-'dog_0_class235_German_shepherd.png'
+>>> overlay_path(Path("overlays"), "cat/dog.jpg", 0, 235, "German shepherd").as_posix()
+'overlays/cat/dog_0_class235_German_shepherd.png'
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import zipfile
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import attrs
 import keras
 from PIL import Image
 
 from ..audit.explain import check_label_range, explain_labelled_batch
+from ..engine.progress import progress_bar
 from ..errors import bad_argument, said
 from ..explainer import Explainer
 from ..explanation import Explanation
@@ -36,10 +34,9 @@ from ..formatters.image import format_as_image
 from ..formatters.text import format_as_text
 from ..inputs.arguments import image_batch
 from ..inputs.images import read_image
+from .arguments import check_model_file
 from .atomic import write_atomically
-from .run_outputs import overlay_name
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+from .run_outputs import overlay_path
 
 
 @attrs.frozen
@@ -48,25 +45,9 @@ class Failure:
     reason: str
 
 
-def image_files(paths: Sequence[str | Path]) -> list[Path]:
-    """The files named, and the image files inside named folders (sorted, not recursive)."""
-    found: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        else:
-            found.append(path)
-    return found
-
-
 def load_model(path: str | Path) -> keras.Model:
     """A ``.keras`` model, loaded in Keras' safe mode (no arbitrary code from the file)."""
-    if not Path(path).is_file():
-        got = said(f"{str(path)!r}, which is not a file")
-        raise bad_argument("model", "a .keras model file", got)
-    if Path(path).suffix == ".keras" and not zipfile.is_zipfile(path):
-        got = said(f"{str(path)!r}, which is not a saved Keras model (not a zip archive)")
-        raise bad_argument("model", "a .keras model file", got)
+    check_model_file(path)
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # Keras raises many types for a file that is not a model
@@ -86,18 +67,22 @@ def _read(path: Path, shape: tuple[int | None, ...]) -> Image.Image:
 
 
 def _readable_batches(
-    paths: list[Path], shape: tuple[int | None, ...], batch_size: int, failures: list[Failure]
-) -> Iterator[tuple[list[Path], list[Image.Image]]]:
-    """(paths, pictures) of up to ``batch_size`` readable files; unreadable ones go to
+    paths: list[Path],
+    names: list[str],
+    shape: tuple[int | None, ...],
+    batch_size: int,
+    failures: list[Failure],
+) -> Iterator[tuple[list[str], list[Image.Image]]]:
+    """(names, pictures) of up to ``batch_size`` readable files; unreadable ones go to
     ``failures``."""
-    chunk: tuple[list[Path], list[Image.Image]] = ([], [])
-    for path in paths:
+    chunk: tuple[list[str], list[Image.Image]] = ([], [])
+    for path, name in zip(paths, names, strict=True):
         try:
             picture = _read(path, shape)
         except Exception as error:  # one bad file (PIL raises many types) must not end the run
-            failures.append(Failure(str(path), f"cannot read image ({error})"))
+            failures.append(Failure(name, f"cannot read image ({error})"))
             continue
-        chunk[0].append(path)
+        chunk[0].append(name)
         chunk[1].append(picture)
         if len(chunk[0]) == batch_size:
             yield chunk
@@ -110,6 +95,7 @@ def explain_files(
     model: keras.Model,
     paths: list[Path],
     *,
+    names: list[str] | None = None,
     top: int | None = None,
     targets: list[int] | None = None,
     method: str = "gradcam",
@@ -120,14 +106,17 @@ def explain_files(
     labels: Sequence[int] | None = None,
     output: Any = None,
     preprocess: Any = None,
-) -> tuple[list[tuple[Path, Explanation]], list[Failure]]:
-    """Explain every readable file; returns (path, explanation) pairs and the failures.
+) -> tuple[list[tuple[str, Explanation]], list[Failure]]:
+    """Explain every readable file; returns (name, explanation) pairs and the failures.
 
-    ``preprocess`` as for :class:`~explainimg.Explainer` (the pixels read are 0..255 RGB,
-    converted and resized for the model).
+    ``names``: how results name the files (default: their paths, see
+    :func:`~explainimg.pipeline.image_files.find_images`). ``preprocess`` as for
+    :class:`~explainimg.Explainer` (the pixels read are 0..255 RGB, converted and resized
+    for the model).
 
     With ``labels`` (one class id per path) each file is explained for its predicted class,
     then its true class (see :func:`explainimg.explain_for_audit`)."""
+    names = [str(path) for path in paths] if names is None else list(names)
     explainer = Explainer(
         model,
         layer=layer,
@@ -138,66 +127,26 @@ def explain_files(
     )
     if labels is not None:
         check_label_range(labels, explainer.n_classes)
-        label_of = dict(zip(paths, labels, strict=True))
+        label_of = dict(zip(names, labels, strict=True))
     shape = tuple(model.inputs[0].shape)
     failures: list[Failure] = []
-    results: list[tuple[Path, Explanation]] = []
-    show = Progress(len(paths)) if progress else None
-    for batch_paths, pictures in _readable_batches(paths, shape, batch_size, failures):
-        batch, _ = image_batch(pictures, shape)  # converted and resized for the model
-        if labels is None:
-            expls = explainer.explain_batch(batch, targets=targets, top=top, images=pictures)
-        else:
-            batch_labels = [label_of[path] for path in batch_paths]
-            expls = explain_labelled_batch(explainer, batch, batch_labels, images=pictures)
-        for path, expl in zip(batch_paths, expls, strict=True):
-            if expl.targets:
-                results.append((path, expl))
+    results: list[tuple[str, Explanation]] = []
+    with progress_bar(len(paths), enabled=progress) as bar:
+        batches = _readable_batches(paths, names, shape, batch_size, failures)
+        for batch_names, pictures in batches:
+            batch, _ = image_batch(pictures, shape)  # converted and resized for the model
+            if labels is None:
+                expls = explainer.explain_batch(batch, targets=targets, top=top, images=pictures)
             else:
-                failures.append(Failure(str(path), str(expl.error)))
-        if show is not None:
-            show(len(results) + len(failures))
-    if show is not None:
-        show.close()
+                batch_labels = [label_of[name] for name in batch_names]
+                expls = explain_labelled_batch(explainer, batch, batch_labels, images=pictures)
+            for name, expl in zip(batch_names, expls, strict=True):
+                if expl.targets:
+                    results.append((name, expl))
+                else:
+                    failures.append(Failure(name, str(expl.error)))
+            bar.update(len(results) + len(failures) - bar.n)
     return results, failures
-
-
-class Progress:
-    """ "explained 12/40 images" on stderr: redrawn in place on a terminal, else one plain
-    line per update (no colour or control codes in a log file)."""
-
-    def __init__(self, total: int, stream: IO[str] | None = None) -> None:
-        self.total = total
-        self.stream = stream if stream is not None else sys.stderr
-        self.live = self.stream.isatty()
-
-    def __call__(self, done: int) -> None:
-        text = f"explained {done}/{self.total} images"
-        if self.live:
-            self.stream.write(f"\r{text}")
-        else:
-            self.stream.write(f"{text}\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.live:
-            self.stream.write("\n")
-
-
-def check_destinations(html: str | None, overlays: str | None, json_path: str | None) -> None:
-    """An error before any work when an output cannot be written where it was asked for."""
-    for option, file in (("--html", html), ("--json", json_path)):
-        if file is None:
-            continue
-        folder = Path(file).parent
-        if Path(file).is_dir() or not folder.is_dir():
-            raise bad_argument(
-                option,
-                "a file path in an existing folder",
-                said(f"{file!r} ({'a folder' if Path(file).is_dir() else 'no such folder'})"),
-            )
-    if overlays is not None and Path(overlays).exists() and not Path(overlays).is_dir():
-        raise bad_argument("--overlays", "a folder", said(f"{overlays!r}, which is a file"))
 
 
 def _save_png(picture: Image.Image, path: Path) -> None:
@@ -205,7 +154,7 @@ def _save_png(picture: Image.Image, path: Path) -> None:
 
 
 def write_outputs(
-    results: list[tuple[Path, Explanation]],
+    results: list[tuple[str, Explanation]],
     failures: list[Failure],
     *,
     html: str | None,
@@ -223,7 +172,7 @@ def write_outputs(
         page = format_as_html(
             expls,
             title=title,
-            captions=[path.name for path, _ in results],
+            captions=[name for name, _ in results],
             image_width=image_width,
             image_format=image_format,
         )
@@ -232,15 +181,15 @@ def write_outputs(
     if overlays:
         folder = Path(overlays)
         folder.mkdir(parents=True, exist_ok=True)
-        for path, expl in results:
+        for name, expl in results:
             for position, target in enumerate(expl.targets):
-                out = folder / overlay_name(path, position, target.target, target.target_name)
+                out = overlay_path(folder, name, position, target.target, target.target_name)
                 picture = format_as_image(expl, target=position)
                 write_atomically(out, partial(_save_png, picture))
         written.append(str(folder))
     if json_path:
         data = {
-            "results": [{"file": str(path), **format_as_dict(expl)} for path, expl in results],
+            "results": [{"file": name, **format_as_dict(expl)} for name, expl in results],
             "failures": [attrs.asdict(failure) for failure in failures],
         }
         text = json.dumps(data, indent=1)
@@ -250,11 +199,15 @@ def write_outputs(
 
 
 def print_summary(
-    results: list[tuple[Path, Explanation]], failures: list[Failure], written: list[str]
+    results: list[tuple[str, Explanation]],
+    failures: list[Failure],
+    written: list[str],
+    *,
+    texts: bool = True,
 ) -> None:
-    """Text summaries on stdout; failures on stderr."""
-    for path, expl in results:
-        print(f"== {path}")
+    """Text summaries on stdout (each image's only with ``texts``); failures on stderr."""
+    for name, expl in results if texts else ():
+        print(f"== {name}")
         print(format_as_text(expl))
         print()
     for failure in failures:

@@ -1,7 +1,7 @@
 """True labels and object boxes for image files: from folder names or from CSV files.
 
 - ``--labels folders``: the label of ``photos/cat/1.jpg`` is ``cat`` (a class name or id);
-  folders given on the command line are searched one level down.
+  folders given on the command line are searched with their subfolders.
 - ``--labels FILE.csv``: rows ``file,label``; ``--boxes FILE.csv``: rows ``file,x0,y0,x1,y1``
   (pixels of the image file, bounds included). A header row is optional.
 
@@ -18,20 +18,12 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import bad_argument, said
-from ..metrics.localization import Box
-from .batch_files import image_files
 
-
-def labelled_image_files(paths: Sequence[str | Path]) -> list[Path]:
-    """The image files named, in named folders and in their sub-folders (one level down)."""
-    found: list[Path] = []
-    for path in map(Path, paths):
-        found += image_files([path])
-        if path.is_dir():
-            found += image_files(sorted(p for p in path.iterdir() if p.is_dir()))
-    return found
+if TYPE_CHECKING:  # the metrics package loads Keras; the command line reads labels before it
+    from ..metrics.localization import Box
 
 
 def folder_labels(paths: Sequence[Path]) -> list[str]:

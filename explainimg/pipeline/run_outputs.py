@@ -7,7 +7,7 @@ ordered) and ``close`` (at the end; ``abort`` instead after an error).
 >>> import tempfile
 >>> folder = Path(tempfile.mkdtemp())
 >>> log = ResultLines(folder / "results.jsonl", resume=False)
->>> log.add_batch(0, [Finished(0, Path("a.jpg"), None, None, "cannot read image")])
+>>> log.add_batch(0, [Finished(0, "a.jpg", None, None, "cannot read image")])
 >>> log.close()
 >>> (folder / "results.jsonl").read_text()
 '{"file": "a.jpg", "failure": "cannot read image"}\\n'
@@ -38,10 +38,11 @@ EXTENSIONS = {"jpeg": ".jpg", "png": ".png"}
 
 @attrs.frozen
 class Finished:
-    """One image of a run: its explanation and pictures, or why it failed (``failure``)."""
+    """One image of a run, by its name in the run: its explanation and text summary, or why it
+    failed (``failure``)."""
 
     position: int
-    path: Path
+    name: str
     expl: Explanation | None
     text: str | None
     failure: str | None = None
@@ -62,10 +63,27 @@ def overlay_name(
     return f"{path.stem}_{position}_{label}{EXTENSIONS[image_format]}"
 
 
-def result_record(path: Path, expl: Explanation, *, heatmaps: bool = True) -> dict[str, Any]:
+def overlay_path(
+    folder: Path,
+    name: str,
+    position: int,
+    target: int,
+    label: str | None,
+    image_format: str = "png",
+) -> Path:
+    """Where the overlay of image ``name`` (a name in the run, see
+    :func:`~explainimg.pipeline.image_files.find_images`) goes: in ``folder``, in the
+    subfolders of ``name`` (created)."""
+    path = Path(name)
+    out = folder / path.parent / overlay_name(path, position, target, label, image_format)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def result_record(name: str, expl: Explanation, *, heatmaps: bool = True) -> dict[str, Any]:
     """The JSON record of one explained file (without the heatmaps when ``heatmaps`` is
     False: runs keep those in NPZ shards)."""
-    data = {"file": str(path), **format_as_dict(expl)}
+    data = {"file": name, **format_as_dict(expl)}
     if not heatmaps:
         for target in data["targets"]:
             del target["heatmap"]
@@ -75,7 +93,7 @@ def result_record(path: Path, expl: Explanation, *, heatmaps: bool = True) -> di
 class Output:
     """Does nothing at each step; outputs override the steps they need."""
 
-    def add_image(self, position: int, path: Path, expl: Explanation, pictures: Pictures) -> None:
+    def add_image(self, position: int, name: str, expl: Explanation, pictures: Pictures) -> None:
         """Write what belongs to one image (from a worker thread)."""
 
     def add_batch(self, start: int, finished: list[Finished]) -> None:
@@ -95,10 +113,12 @@ class OverlayFiles(Output):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def add_image(self, position: int, path: Path, expl: Explanation, pictures: Pictures) -> None:
+    def add_image(self, position: int, name: str, expl: Explanation, pictures: Pictures) -> None:
         for k, (target, data) in enumerate(zip(expl.targets, pictures.overlays, strict=True)):
-            name = overlay_name(path, k, target.target, target.target_name, pictures.image_format)
-            write_atomically(self.folder / name, lambda temporary, d=data: temporary.write_bytes(d))
+            out = overlay_path(
+                self.folder, name, k, target.target, target.target_name, pictures.image_format
+            )
+            write_atomically(out, lambda temporary, d=data: temporary.write_bytes(d))
 
 
 class Report(Output):
@@ -110,8 +130,8 @@ class Report(Output):
         self.resumable = resumable
         self.added = False
 
-    def add_image(self, position: int, path: Path, expl: Explanation, pictures: Pictures) -> None:
-        self.report.add(position, path.name, expl, pictures)
+    def add_image(self, position: int, name: str, expl: Explanation, pictures: Pictures) -> None:
+        self.report.add(position, name, expl, pictures)
         self.added = True
 
     def close(self) -> None:
@@ -140,10 +160,10 @@ class JsonDocument(Output):
     def add_batch(self, start: int, finished: list[Finished]) -> None:
         for item in finished:
             if item.expl is None:
-                self.failures.append({"path": str(item.path), "reason": str(item.failure)})
+                self.failures.append({"path": item.name, "reason": str(item.failure)})
                 continue
             self.out.write(
-                ("\n" if self.first else ",\n") + json.dumps(result_record(item.path, item.expl))
+                ("\n" if self.first else ",\n") + json.dumps(result_record(item.name, item.expl))
             )
             self.first = False
 
@@ -174,9 +194,9 @@ class ResultLines(Output):
     def add_batch(self, start: int, finished: list[Finished]) -> None:
         for item in finished:
             if item.expl is None:
-                record: dict[str, Any] = {"file": str(item.path), "failure": item.failure}
+                record: dict[str, Any] = {"file": item.name, "failure": item.failure}
             else:
-                record = result_record(item.path, item.expl, heatmaps=False)
+                record = result_record(item.name, item.expl, heatmaps=False)
             self.out.write(json.dumps(record) + "\n")
         self.out.flush()
         os.fsync(self.out.fileno())  # the batch counts as done only once it is on disk
@@ -216,18 +236,22 @@ class HeatmapShards(Output):
         write_shard(
             self.folder,
             start,
-            [str(item.path) for item in explained],
+            [item.name for item in explained],
             np.array([[t.target for t in item.expl.targets] for item in explained]),
             np.array([[t.heatmap for t in item.expl.targets] for item in explained]),
         )
 
 
 class TextSummaries(Output):
-    """Each image's text summary on stdout, failures on stderr, in run order."""
+    """Failures on stderr and, with ``texts``, each image's text summary on stdout, in run
+    order."""
+
+    def __init__(self, *, texts: bool = True) -> None:
+        self.texts = texts
 
     def add_batch(self, start: int, finished: list[Finished]) -> None:
         for item in finished:
             if item.expl is None:
-                print(f"failed: {item.path}: {item.failure}", file=sys.stderr)
-            else:
-                print(f"== {item.path}\n{item.text}\n")
+                print(f"failed: {item.name}: {item.failure}", file=sys.stderr)
+            elif self.texts:
+                print(f"== {item.name}\n{item.text}\n")

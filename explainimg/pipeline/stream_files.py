@@ -77,16 +77,22 @@ def read_for_model(
     return picture, pixels
 
 
-Pending = list[tuple[int, Path, Future]]
+Pending = list[tuple[int, str, Future]]
+"""(position, name, future) of each image of a batch."""
+Todo = list[tuple[int, Path, str]]
+"""(position, path, name) of each image of a batch left to do."""
 
 
 def _batches(
-    paths: Sequence[Path], size: int, skip: set[str]
-) -> Iterator[tuple[int, list[tuple[int, Path]]]]:
-    """(first position, [(position, path)]) of each batch of the run with work left in it."""
+    paths: Sequence[Path], names: Sequence[str], size: int, skip: set[str]
+) -> Iterator[tuple[int, Todo]]:
+    """(first position, todo) of each batch of the run with work left in it."""
     for start in range(0, len(paths), size):
-        todo = [(start + i, path) for i, path in enumerate(paths[start : start + size])]
-        todo = [(position, path) for position, path in todo if str(path) not in skip]
+        todo = [
+            (position, paths[position], names[position])
+            for position in range(start, min(start + size, len(paths)))
+            if names[position] not in skip
+        ]
         if todo:
             yield start, todo
 
@@ -97,23 +103,28 @@ def explain_stream_files(
     outputs: Sequence[Output],
     options: StreamOptions,
     *,
+    names: Sequence[str] | None = None,
     skip: set[str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[int, int]:
-    """Explain ``paths`` (but those in ``skip``) into ``outputs``; returns (explained, failed).
+    """Explain ``paths`` (but those whose names are in ``skip``) into ``outputs``; returns
+    (explained, failed). ``names``: how outputs name the files (default: their paths; see
+    :func:`~explainimg.pipeline.image_files.find_images`).
 
     ``progress(done)`` is called after each batch with the number of files done so far (the
-    skipped ones included). On an error the outputs are aborted, leaving only whole files.
+    skipped ones included). On an error or Ctrl-C the outputs are aborted, leaving only whole
+    files, and every batch done so far recorded.
     """
     skip = skip or set()
+    names = [str(path) for path in paths] if names is None else list(names)
     shape = tuple(explainer.model.inputs[0].shape)
     counts = [0, 0]
-    done = sum(1 for path in paths if str(path) in skip)
+    done = sum(1 for name in names if name in skip)
     with ThreadPoolExecutor(options.workers, thread_name_prefix="explainimg") as pool:
         try:
             reading: deque[tuple[int, Pending]] = deque()
             drawing: deque[tuple[int, Pending]] = deque()
-            batches = _batches(paths, options.batch_size, skip)
+            batches = _batches(paths, names, options.batch_size, skip)
             for start, todo in batches:
                 reading.append((start, _submit_reads(pool, todo, shape)))
                 if len(reading) <= READ_AHEAD:
@@ -147,10 +158,10 @@ def _report(progress: Callable[[int], None] | None, done: int) -> None:
         progress(done)
 
 
-def _submit_reads(
-    pool: ThreadPoolExecutor, todo: list[tuple[int, Path]], shape: tuple[int | None, ...]
-) -> Pending:
-    return [(position, path, pool.submit(read_for_model, path, shape)) for position, path in todo]
+def _submit_reads(pool: ThreadPoolExecutor, todo: Todo, shape: tuple[int | None, ...]) -> Pending:
+    return [
+        (position, name, pool.submit(read_for_model, path, shape)) for position, path, name in todo
+    ]
 
 
 def _explain(
@@ -163,14 +174,14 @@ def _explain(
 ) -> tuple[int, Pending]:
     """Explain the readable files of one batch; start drawing each explained image."""
     drawn: Pending = []
-    readable: list[tuple[int, Path, Image.Image, np.ndarray]] = []
-    for position, path, future in reads:
+    readable: list[tuple[int, str, Image.Image, np.ndarray]] = []
+    for position, name, future in reads:
         try:
             picture, pixels = future.result()
         except Exception as error:  # one bad file (PIL raises many types) must not end the run
-            drawn.append((position, path, _failed(position, path, f"cannot read image ({error})")))
+            drawn.append((position, name, _failed(position, name, f"cannot read image ({error})")))
             continue
-        readable.append((position, path, picture, pixels))
+        readable.append((position, name, picture, pixels))
     if readable:
         expls = explainer.explain_batch(
             np.concatenate([pixels for *_, pixels in readable]),
@@ -178,30 +189,30 @@ def _explain(
             top=options.top,
             images=[picture for _, _, picture, _ in readable],
         )
-        for (position, path, _, _), expl in zip(readable, expls, strict=True):
+        for (position, name, _, _), expl in zip(readable, expls, strict=True):
             drawn.append(
-                (position, path, pool.submit(_draw, position, path, expl, options, outputs))
+                (position, name, pool.submit(_draw, position, name, expl, options, outputs))
             )
     drawn.sort(key=lambda entry: entry[0])
     return start, drawn
 
 
-def _failed(position: int, path: Path, reason: str) -> Future:
+def _failed(position: int, name: str, reason: str) -> Future:
     future: Future = Future()
-    future.set_result(Finished(position, path, None, None, reason))
+    future.set_result(Finished(position, name, None, None, reason))
     return future
 
 
 def _draw(
     position: int,
-    path: Path,
+    name: str,
     expl: Explanation,
     options: StreamOptions,
     outputs: Sequence[Output],
 ) -> Finished:
     """Draw and write one image's pictures (on a worker thread)."""
     if not expl.targets:
-        return Finished(position, path, None, None, str(expl.error))
+        return Finished(position, name, None, None, str(expl.error))
     if options.pictures:
         pictures = draw_pictures(
             expl,
@@ -211,8 +222,8 @@ def _draw(
             thumbnail=options.thumbnails,
         )
         for output in outputs:
-            output.add_image(position, path, expl, pictures)
-    return Finished(position, path, expl, format_as_text(expl) if options.text else None, None)
+            output.add_image(position, name, expl, pictures)
+    return Finished(position, name, expl, format_as_text(expl) if options.text else None, None)
 
 
 def _finish(start: int, drawn: Pending, outputs: Sequence[Output], counts: list[int]) -> int:
