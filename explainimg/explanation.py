@@ -6,7 +6,7 @@
 >>> t.heatmap.shape, t.proba
 ((7, 7), 0.9)
 >>> repr(t).split("heatmap=")[1]
-'<7x7 float32, peak 1.00 at row 0, col 0>)'
+'<7x7 float32, peak 1.00 at row 0, col 0>, attribution=None)'
 
 Every field is checked when the object is made, so a hand-built explanation that would break a
 formatter later (or make ``format_as_dict`` not JSON-safe) is refused at once:
@@ -98,6 +98,36 @@ def _check_heatmap(instance: Any, attribute: attrs.Attribute, value: Any) -> Non
         raise bad_argument("heatmap", expected, said(f"values from {low:.4g} to {high:.4g}"))
 
 
+def _as_attribution(value: Any) -> Any:
+    return value if value is None else _as_heatmap(value)
+
+
+def _check_attribution(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    expected = "None or a non-empty 2-D array of finite values"
+    if value is None:
+        return
+    if not isinstance(value, np.ndarray):
+        raise bad_type("attribution", expected, value)
+    if value.ndim != 2 or 0 in value.shape:
+        raise bad_argument("attribution", expected, said(f"shape {value.shape}"))
+    if not np.isfinite(value).all():
+        raise bad_argument("attribution", expected, said("an array containing NaN or inf"))
+
+
+def _summarize_attribution(attribution: np.ndarray | None) -> str:
+    if attribution is None:
+        return "None"
+    rows, cols = attribution.shape
+    low, high = float(attribution.min()), float(attribution.max())
+    return f"<{rows}x{cols} {attribution.dtype}, from {low:.3g} to {high:.3g}>"
+
+
+def _optional_arrays_equal(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return _heatmaps_equal(a, b)
+
+
 def summarize_heatmap(heatmap: np.ndarray) -> str:
     """One line about a heatmap: size, dtype and where its peak is (for reprs)."""
     rows, cols = heatmap.shape
@@ -133,6 +163,9 @@ class TargetExplanation:
       sigmoid when the model has one, else the model's output.
     - ``proba``: the probability the model gives this class (softmax/sigmoid output), else None.
     - ``heatmap``: float32 array at the explained layer's resolution, values in [0, 1].
+    - ``attribution``: for methods whose values have a sign (Input x Gradient, Integrated
+      Gradients, guided backpropagation, deconvnet), the signed float32 values per input pixel
+      (H, W), summed over colour channels; None for the other methods.
     """
 
     target: int = attrs.field(converter=_int_if_integer, validator=_class_id)
@@ -150,6 +183,13 @@ class TargetExplanation:
         validator=_check_heatmap,
         repr=summarize_heatmap,
         eq=attrs.cmp_using(eq=_heatmaps_equal),
+    )
+    attribution: np.ndarray | None = attrs.field(
+        default=None,
+        converter=_as_attribution,
+        validator=_check_attribution,
+        repr=_summarize_attribution,
+        eq=attrs.cmp_using(eq=_optional_arrays_equal),
     )
 
 
