@@ -219,7 +219,16 @@ class HeatmapShards(Output):
             [str(item.path) for item in explained],
             np.array([[t.target for t in item.expl.targets] for item in explained]),
             np.array([[t.heatmap for t in item.expl.targets] for item in explained]),
+            _attributions(explained),
         )
+
+
+def _attributions(explained: list[Finished]) -> np.ndarray | None:
+    """(N, K, H, W) signed attributions of a batch, or None when its method has none."""
+    values = [[t.attribution for t in item.expl.targets] for item in explained]
+    if any(a is None for row in values for a in row):
+        return None
+    return np.array(values)
 
 
 class TextSummaries(Output):
