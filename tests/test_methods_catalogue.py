@@ -201,12 +201,12 @@ def test_noise_methods_aggregate_smoothgrads_noisy_gradients(method, aggregate):
 def test_integrated_gradients_attribution_adds_up_to_the_score_difference():
     model = builders.sequential_dense_softmax()
     x = builders.image(seed=46)
-    method = ei.methods.IntegratedGradients(steps=64)
+    method = ei.methods.IntegratedGradients(steps=16)
     expl = ei.explain_prediction(model, x, targets=[CLASS], method=method)
     at_baseline = ei.explain_prediction(model, np.zeros_like(x), targets=[CLASS], method=method)
     difference = expl.targets[0].score - at_baseline.targets[0].score
     assert abs(difference) > 0.02
-    assert float(expl.targets[0].attribution.sum()) == pytest.approx(difference, rel=1e-2)
+    assert float(expl.targets[0].attribution.sum()) == pytest.approx(difference, rel=5e-2)
 
 
 def test_signed_attributions_travel_in_dicts_and_shards(tmp_path):
@@ -251,3 +251,15 @@ def test_a_bad_attribution_is_refused_by_name():
         "attribution: expected None or a non-empty 2-D array of finite values, "
         "got an array containing NaN or inf"
     )
+
+
+def test_deconvnet_leaves_fused_activations_and_calls_as_they_were():
+    model = builders.sequential_dense_softmax()
+    x = builders.image(seed=49)
+    before = {layer.name: dict(vars(layer)) for layer in model.layers}
+    expected = model.predict(x[np.newaxis], verbose=0)
+    ei.explain_prediction(model, x, top=2, method="deconvnet")
+    for layer in model.layers:
+        assert "call" not in vars(layer), layer.name
+        assert vars(layer).get("activation") is before[layer.name].get("activation"), layer.name
+    np.testing.assert_array_equal(model.predict(x[np.newaxis], verbose=0), expected)

@@ -48,7 +48,9 @@ def _gate(x: Any) -> Any:
 
 def _rectified(pre_activation: Any, outputs: Any) -> Any:
     """``outputs`` forward; backward, ReLU(gradient) straight to ``pre_activation``."""
-    return ops.stop_gradient(outputs) + _gate(pre_activation) - ops.stop_gradient(pre_activation)
+    # z - z is exactly 0, so the forward value is exactly ``outputs``.
+    through = _gate(pre_activation) - ops.stop_gradient(pre_activation)
+    return ops.stop_gradient(outputs) + through
 
 
 def _guided(layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:

@@ -2,7 +2,8 @@
 
 map = ReLU(sum_k g_k * A_k), with g = d score / d A: no spatial averaging of the gradient, so
 the map is the exact contribution of each position when the head is linear in A (for a head
-of global average pooling and Dense it equals Grad-CAM times the map's size).
+of global average pooling and Dense the gradient is constant over the map, and the map equals
+Grad-CAM's).
 
 >>> import numpy as np
 >>> from keras import ops
