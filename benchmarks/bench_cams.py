@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras
 import numpy as np
-from timing import BATCH_SIZES, paired_times
+from timing import BATCH_SIZES, paired_times, table_head
 
 import explainimg as ei
 
@@ -50,8 +50,8 @@ def measure(
         floors = []
         for key, explainer in explainers.items():
             floor, seconds = paired_times(
-                lambda: gradcam.explain_batch(batch),
-                lambda explainer=explainer: explainer.explain_batch(batch),
+                lambda batch=batch: gradcam.explain_batch(batch),
+                lambda explainer=explainer, batch=batch: explainer.explain_batch(batch),
                 min_reps,
                 min_seconds,
             )
@@ -63,12 +63,8 @@ def measure(
 
 
 def render(name: str, size: int, batch_sizes: list[int], rows: dict) -> str:
-    lines = [
-        f"### {name} ({size}x{size}, `weights=None`, top-1), seconds per image / Grad-CAM's",
-        "",
-        "| method | " + " | ".join(f"batch {b}" for b in batch_sizes) + " |",
-        "|---|" + "---|" * len(batch_sizes),
-    ]
+    title = f"### {name} ({size}x{size}, `weights=None`, top-1), seconds per image / Grad-CAM's"
+    lines = table_head(title, "method", batch_sizes)
     for key, values in rows.items():
         if key != "gradcam":
             cells = " | ".join(f"{values[b]:.2f}x" for b in batch_sizes)

@@ -85,14 +85,19 @@ def _as_heatmap(value: Any) -> Any:
         return value  # _check_heatmap names the field and the type that came
 
 
+def _check_finite_map(name: str, expected: str, value: Any) -> None:
+    """A clear error unless ``value`` is a non-empty 2-D NumPy array of finite values."""
+    if not isinstance(value, np.ndarray):
+        raise bad_type(name, expected, value)
+    if value.ndim != 2 or 0 in value.shape:
+        raise bad_argument(name, expected, said(f"shape {value.shape}"))
+    if not np.isfinite(value).all():
+        raise bad_argument(name, expected, said("an array containing NaN or inf"))
+
+
 def _check_heatmap(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     expected = "a non-empty 2-D array of values in [0, 1]"
-    if not isinstance(value, np.ndarray):
-        raise bad_type("heatmap", expected, value)
-    if value.ndim != 2 or 0 in value.shape:
-        raise bad_argument("heatmap", expected, said(f"shape {value.shape}"))
-    if not np.isfinite(value).all():
-        raise bad_argument("heatmap", expected, said("an array containing NaN or inf"))
+    _check_finite_map("heatmap", expected, value)
     if value.min() < 0.0 or value.max() > 1.0:
         low, high = float(value.min()), float(value.max())
         raise bad_argument("heatmap", expected, said(f"values from {low:.4g} to {high:.4g}"))
@@ -103,15 +108,8 @@ def _as_attribution(value: Any) -> Any:
 
 
 def _check_attribution(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    expected = "None or a non-empty 2-D array of finite values"
-    if value is None:
-        return
-    if not isinstance(value, np.ndarray):
-        raise bad_type("attribution", expected, value)
-    if value.ndim != 2 or 0 in value.shape:
-        raise bad_argument("attribution", expected, said(f"shape {value.shape}"))
-    if not np.isfinite(value).all():
-        raise bad_argument("attribution", expected, said("an array containing NaN or inf"))
+    if value is not None:
+        _check_finite_map("attribution", "None or a non-empty 2-D array of finite values", value)
 
 
 def _summarize_attribution(attribution: np.ndarray | None) -> str:

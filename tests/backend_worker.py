@@ -2,8 +2,8 @@
 
 ``python -m tests.backend_worker CASES.json OUT.npz``: CASES.json is a list of
 {"name", "model" (a .keras path), "images" (a .npy path), "targets", "methods": [[key,
-options], ...]}; OUT.npz gets "{name}/{key}/{maps|scores|probas}" arrays (and "/attributions" for methods
-with signed values) and "backend".
+options], ...]}; OUT.npz gets "{name}/{key}/{maps|scores|probas}" arrays (and
+"/attributions" for methods with signed values) and "backend".
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ from explainimg.methods import (
     Saliency,
     ScoreCAM,
     SmoothGrad,
+    SquareGrad,
+    VarGrad,
 )
 from explainimg.methods.integrated_gradients import integrated_gradients
 from explainimg.methods.smoothing import gaussian_smooth
@@ -302,6 +304,8 @@ def test_every_method_puts_more_heat_on_the_object(shapes_model, key):
 
 CHEAP = {
     "smoothgrad": SmoothGrad(samples=2),
+    "vargrad": VarGrad(samples=2),
+    "squaregrad": SquareGrad(samples=2),
     "integrated_gradients": IntegratedGradients(steps=2),
     "scorecam": ScoreCAM(max_channels=8, batch_size=16),
     "occlusion": Occlusion(patch_size=32, stride=32),

@@ -227,7 +227,7 @@ def test_signed_attributions_travel_in_dicts_and_shards(tmp_path):
 
     shards = HeatmapShards(tmp_path / "signed")
     paths = [tmp_path / "a.png", tmp_path / "b.png"]
-    shards.add_batch(0, [Finished(i, p, e, None) for i, (p, e) in enumerate(zip(paths, signed))])
+    shards.add_batch(0, [Finished(i, paths[i], expl, None) for i, expl in enumerate(signed)])
     read = list(read_attributions(tmp_path / "signed"))
     assert [file for file, _, _ in read] == [str(p) for p in paths]
     for (_, targets, values), expl in zip(read, signed, strict=True):

@@ -351,9 +351,7 @@ class CompiledExplainer:
             return (None, None), "float32"  # found by an abstract run where needed
         return tuple(output.shape), output.dtype
 
-    def scores(
-        self, images: Any, extras: Sequence[Any]
-    ) -> tuple[Any, Any | None]:
+    def scores(self, images: Any, extras: Sequence[Any]) -> tuple[Any, Any | None]:
         """(scores, probas) per class for any batch of images (a plain forward pass)."""
         capture = _Capture(None, self._head)
         outputs = self._run(images, extras, capture)
