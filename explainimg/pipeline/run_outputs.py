@@ -63,12 +63,12 @@ def overlay_name(
 
 
 def result_record(path: Path, expl: Explanation, *, heatmaps: bool = True) -> dict[str, Any]:
-    """The JSON record of one explained file (without the heatmaps when ``heatmaps`` is
-    False: runs keep those in NPZ shards)."""
+    """The JSON record of one explained file (without the heatmaps and attributions when
+    ``heatmaps`` is False: runs keep those in NPZ shards)."""
     data = {"file": str(path), **format_as_dict(expl)}
     if not heatmaps:
         for target in data["targets"]:
-            del target["heatmap"]
+            del target["heatmap"], target["attribution"]
     return data
 
 
