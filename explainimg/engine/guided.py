@@ -13,7 +13,8 @@ whose activation is relu or relu6), through :mod:`explainimg.engine.interception
   a fused ReLU's ``z`` is reached by intercepting the layer's activation.
 
 >>> import keras
->>> is_relu(keras.layers.Conv2D(2, 3, activation="relu")), is_relu(keras.layers.ReLU(0.1))
+>>> leaky = keras.layers.ReLU(negative_slope=0.1)
+>>> is_relu(keras.layers.Conv2D(2, 3, activation="relu")), is_relu(leaky)
 (True, False)
 """
 
