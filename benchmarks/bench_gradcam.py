@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import numpy as np
 import tensorflow as tf
-from timing import BATCH_SIZES, seconds_per_call
+from timing import BATCH_SIZES, seconds_per_call, table_head
 
 import explainimg as ei
 
@@ -171,12 +171,8 @@ def _runners(
 def render(name: str, result: dict[str, Any], stream: int) -> str:
     rows = result["rows"]
     floor = rows["compiled forward pass (the floor)"]
-    lines = [
-        f"### {name} (layer `{result['layer']}`), seconds per image / compiled forward pass",
-        "",
-        "| | " + " | ".join(f"batch {b}" for b in BATCH_SIZES) + " |",
-        "|---|" + "---|" * len(BATCH_SIZES),
-    ]
+    title = f"### {name} (layer `{result['layer']}`), seconds per image / compiled forward pass"
+    lines = table_head(title, "", BATCH_SIZES)
     for row, values in rows.items():
         cells = []
         for batch_size in BATCH_SIZES:

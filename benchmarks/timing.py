@@ -64,3 +64,15 @@ def alternate_times(
             (first, second)[which]()
             times[which].append(time.perf_counter() - begin)
     return times
+
+
+def table_head(title: str, first_column: str, batch_sizes: tuple[int, ...] | list[int]) -> list:
+    """The first lines of a markdown table with one column per batch size."""
+    return [
+        title,
+        "",
+        f"| {first_column} | ".replace("|  |", "| |")
+        + " | ".join(f"batch {b}" for b in batch_sizes)
+        + " |",
+        "|---|" + "---|" * len(batch_sizes),
+    ]

@@ -6,7 +6,7 @@
 >>> t.heatmap.shape, t.proba
 ((7, 7), 0.9)
 >>> repr(t).split("heatmap=")[1]
-'<7x7 float32, peak 1.00 at row 0, col 0>)'
+'<7x7 float32, peak 1.00 at row 0, col 0>, attribution=None)'
 
 Every field is checked when the object is made, so a hand-built explanation that would break a
 formatter later (or make ``format_as_dict`` not JSON-safe) is refused at once:
@@ -85,17 +85,45 @@ def _as_heatmap(value: Any) -> Any:
         return value  # _check_heatmap names the field and the type that came
 
 
+def _check_finite_map(name: str, expected: str, value: Any) -> None:
+    """A clear error unless ``value`` is a non-empty 2-D NumPy array of finite values."""
+    if not isinstance(value, np.ndarray):
+        raise bad_type(name, expected, value)
+    if value.ndim != 2 or 0 in value.shape:
+        raise bad_argument(name, expected, said(f"shape {value.shape}"))
+    if not np.isfinite(value).all():
+        raise bad_argument(name, expected, said("an array containing NaN or inf"))
+
+
 def _check_heatmap(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     expected = "a non-empty 2-D array of values in [0, 1]"
-    if not isinstance(value, np.ndarray):
-        raise bad_type("heatmap", expected, value)
-    if value.ndim != 2 or 0 in value.shape:
-        raise bad_argument("heatmap", expected, said(f"shape {value.shape}"))
-    if not np.isfinite(value).all():
-        raise bad_argument("heatmap", expected, said("an array containing NaN or inf"))
+    _check_finite_map("heatmap", expected, value)
     if value.min() < 0.0 or value.max() > 1.0:
         low, high = float(value.min()), float(value.max())
         raise bad_argument("heatmap", expected, said(f"values from {low:.4g} to {high:.4g}"))
+
+
+def _as_attribution(value: Any) -> Any:
+    return value if value is None else _as_heatmap(value)
+
+
+def _check_attribution(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is not None:
+        _check_finite_map("attribution", "None or a non-empty 2-D array of finite values", value)
+
+
+def _summarize_attribution(attribution: np.ndarray | None) -> str:
+    if attribution is None:
+        return "None"
+    rows, cols = attribution.shape
+    low, high = float(attribution.min()), float(attribution.max())
+    return f"<{rows}x{cols} {attribution.dtype}, from {low:.3g} to {high:.3g}>"
+
+
+def _optional_arrays_equal(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return _heatmaps_equal(a, b)
 
 
 def summarize_heatmap(heatmap: np.ndarray) -> str:
@@ -133,6 +161,9 @@ class TargetExplanation:
       sigmoid when the model has one, else the model's output.
     - ``proba``: the probability the model gives this class (softmax/sigmoid output), else None.
     - ``heatmap``: float32 array at the explained layer's resolution, values in [0, 1].
+    - ``attribution``: for methods whose values have a sign (Input x Gradient, Integrated
+      Gradients, guided backpropagation, deconvnet), the signed float32 values per input pixel
+      (H, W), summed over colour channels; None for the other methods.
     """
 
     target: int = attrs.field(converter=_int_if_integer, validator=_class_id)
@@ -150,6 +181,13 @@ class TargetExplanation:
         validator=_check_heatmap,
         repr=summarize_heatmap,
         eq=attrs.cmp_using(eq=_heatmaps_equal),
+    )
+    attribution: np.ndarray | None = attrs.field(
+        default=None,
+        converter=_as_attribution,
+        validator=_check_attribution,
+        repr=_summarize_attribution,
+        eq=attrs.cmp_using(eq=_optional_arrays_equal),
     )
 
 

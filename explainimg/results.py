@@ -73,6 +73,7 @@ def explanation_of(
             score=float(result.scores[i, k]),
             proba=None if result.probas is None else float(result.probas[i, k]),
             heatmap=result.maps[i, k],
+            attribution=None if result.attributions is None else result.attributions[i, k],
         )
         for k in range(result.targets.shape[1])
     ]

@@ -2,7 +2,8 @@
 
 ``python -m tests.backend_worker CASES.json OUT.npz``: CASES.json is a list of
 {"name", "model" (a .keras path), "images" (a .npy path), "targets", "methods": [[key,
-options], ...]}; OUT.npz gets "{name}/{key}/{maps|scores|probas}" arrays and "backend".
+options], ...]}; OUT.npz gets "{name}/{key}/{maps|scores|probas}" arrays (and
+"/attributions" for methods with signed values) and "backend".
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ def explain_cases(cases: list[dict]) -> dict[str, np.ndarray]:
             results[f"{prefix}/probas"] = np.array(
                 [[np.nan if t.proba is None else t.proba for t in e.targets] for e in expls]
             )
+            if method.signed:
+                results[f"{prefix}/attributions"] = np.stack(
+                    [[t.attribution for t in expl.targets] for expl in expls]
+                )
     return results
 
 

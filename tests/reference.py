@@ -60,3 +60,21 @@ def run_layers(layers: list, x: tf.Tensor) -> tf.Tensor:
 def dense_logits(dense, x: tf.Tensor) -> tf.Tensor:
     """A Dense layer's output before its activation, written out."""
     return tf.matmul(x, dense.kernel) + dense.bias
+
+
+def unit(values: np.ndarray) -> np.ndarray:
+    """``values`` divided by their maximum (left as they are when it is not positive)."""
+    peak = values.max()
+    return values / peak if peak > 0 else values
+
+
+def layer_and_gradients(model, layer_name: str, head, x: np.ndarray, class_id: int):
+    """(A, d score / d A) for one image in float64, by a GradientTape written here; ``head``
+    maps A to the scores (logits) of every class."""
+    features = keras.Model(model.inputs, model.get_layer(layer_name).output)
+    with tf.GradientTape() as tape:
+        activations = features(x[np.newaxis])
+        tape.watch(activations)
+        score = head(activations)[0, class_id]
+    gradients = tape.gradient(score, activations)
+    return activations[0].numpy().astype(np.float64), gradients[0].numpy().astype(np.float64)

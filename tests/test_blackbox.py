@@ -12,14 +12,9 @@ from explainimg.demo.shapes import make_shapes
 from explainimg.methods import RISE, Occlusion
 from explainimg.methods.rise import rise_factors
 from tests import builders
-from tests.reference import trained_under_tensorflow
+from tests.reference import trained_under_tensorflow, unit
 
 pytestmark = pytest.mark.core
-
-
-def _unit(values: np.ndarray) -> np.ndarray:
-    peak = values.max()
-    return values / peak if peak > 0 else values
 
 
 def _occlusion_by_loop(model, x, class_id, patch, stride, baseline):
@@ -38,7 +33,7 @@ def _occlusion_by_loop(model, x, class_id, patch, stride, baseline):
             drop = base - model.predict(covered[None], verbose=0)[0, class_id]
             total[top : top + patch, left : left + patch] += drop
             count[top : top + patch, left : left + patch] += 1
-    return _unit(np.maximum(total / count, 0))
+    return unit(np.maximum(total / count, 0))
 
 
 @pytest.mark.parametrize(("patch", "stride", "batch"), [(8, 4, 5), (12, 7, 64)])
@@ -65,7 +60,7 @@ def test_rise_equals_its_formula_with_a_fixed_seed():
     for target in expl.targets:
         weighted = np.einsum("n,nhw->hw", probabilities[:, target.target], masks)
         saliency = weighted / masks.sum(axis=0)
-        np.testing.assert_allclose(target.heatmap, _unit(saliency), atol=1e-5)
+        np.testing.assert_allclose(target.heatmap, unit(saliency), atol=1e-5)
     again = ei.explain_prediction(model, x, top=builders.CLASSES, method=method)
     assert again.targets[0].heatmap.tobytes() == expl.targets[0].heatmap.tobytes()
 

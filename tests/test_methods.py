@@ -19,29 +19,21 @@ from explainimg.methods import (
     Saliency,
     ScoreCAM,
     SmoothGrad,
+    SquareGrad,
+    VarGrad,
 )
 from explainimg.methods.integrated_gradients import integrated_gradients
 from explainimg.methods.smoothing import gaussian_smooth
 from tests import builders
-from tests.reference import dense_logits, requires_tensorflow, trained_under_tensorflow
+from tests.reference import (
+    dense_logits,
+    layer_and_gradients,
+    requires_tensorflow,
+    trained_under_tensorflow,
+    unit,
+)
 
 pytestmark = pytest.mark.core
-
-
-def _unit(values: np.ndarray) -> np.ndarray:
-    peak = values.max()
-    return values / peak if peak > 0 else values
-
-
-def _layer_and_gradients(model, layer_name, head, x, class_id):
-    """(A, dA) for one image in float64, by a GradientTape written here."""
-    features = keras.Model(model.inputs, model.get_layer(layer_name).output)
-    with tf.GradientTape() as tape:
-        activations = features(x[np.newaxis])
-        tape.watch(activations)
-        score = head(activations)[0, class_id]
-    gradients = tape.gradient(score, activations)
-    return activations[0].numpy().astype(np.float64), gradients[0].numpy().astype(np.float64)
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +61,11 @@ def test_gradcam_plus_plus_matches_the_formula(residual):
     x = builders.image(seed=21)
     expl = ei.explain_prediction(model, x, top=builders.CLASSES, method="gradcam++")
     for target in expl.targets:
-        a, g = _layer_and_gradients(model, layer, head, x, target.target)
+        a, g = layer_and_gradients(model, layer, head, x, target.target)
         denominator = 2 * g**2 + a.sum(axis=(0, 1)) * g**3
         alpha = np.divide(g**2, denominator, out=np.zeros_like(g), where=denominator != 0)
         weights = (alpha * np.maximum(g, 0)).sum(axis=(0, 1))
-        expected = _unit(np.maximum((a * weights).sum(axis=-1), 0))
+        expected = unit(np.maximum((a * weights).sum(axis=-1), 0))
         np.testing.assert_allclose(target.heatmap, expected, atol=1e-4)
     assert expl.method == "Grad-CAM++"
 
@@ -88,8 +80,8 @@ def test_layercam_matches_the_formula_on_an_early_layer(residual):
     x = builders.image(seed=22)
     expl = ei.explain_prediction(model, x, top=2, method=LayerCAM(), layer="conv_a")
     for target in expl.targets:
-        a, g = _layer_and_gradients(model, "conv_a", head, x, target.target)
-        expected = _unit(np.maximum((np.maximum(g, 0) * a).sum(axis=-1), 0))
+        a, g = layer_and_gradients(model, "conv_a", head, x, target.target)
+        expected = unit(np.maximum((np.maximum(g, 0) * a).sum(axis=-1), 0))
         np.testing.assert_allclose(target.heatmap, expected, atol=1e-4)
 
 
@@ -116,7 +108,7 @@ def test_scorecam_matches_the_formula(residual, max_channels):
         confidence = probabilities[:, target.target].astype(np.float64)
         weights = np.exp(confidence - confidence.max())
         weights /= weights.sum()
-        expected = _unit(np.maximum((a[..., channels] * weights).sum(axis=-1), 0))
+        expected = unit(np.maximum((a[..., channels] * weights).sum(axis=-1), 0))
         np.testing.assert_allclose(target.heatmap, expected, atol=1e-4)
 
 
@@ -234,7 +226,7 @@ def test_integrated_gradients_heatmap_is_the_normalised_attribution_magnitude():
     path = [baseline + (x - baseline) * i / steps for i in range(steps + 1)]
     gradients = np.stack([_input_gradients(model, p.astype(np.float32), 3) for p in path])
     average = (gradients.sum(axis=0) - 0.5 * (gradients[0] + gradients[-1])) / steps
-    expected = _unit(np.abs((x - baseline) * average).sum(axis=-1))
+    expected = unit(np.abs((x - baseline) * average).sum(axis=-1))
     method = IntegratedGradients(steps=steps, baseline=baseline)
     expl = ei.explain_prediction(model, x, targets=[3], method=method)
     np.testing.assert_allclose(expl.targets[0].heatmap, expected, atol=1e-4)
@@ -266,7 +258,7 @@ def test_guided_gradcam_matches_guided_backprop_written_by_hand():
     guided = np.abs(tape.gradient(score, batch)[0].numpy()).max(axis=-1)
     cam = ei.explain_prediction(model, x, targets=[2]).targets[0].heatmap
     upsampled = tf.image.resize(cam[None, :, :, None], (32, 32)).numpy()[0, :, :, 0]
-    expected = _unit(guided * upsampled)
+    expected = unit(guided * upsampled)
     expl = ei.explain_prediction(model, x, targets=[2], method="guided_gradcam")
     assert expl.targets[0].heatmap.shape == (32, 32)
     np.testing.assert_allclose(expl.targets[0].heatmap, expected, atol=1e-4)
@@ -312,6 +304,8 @@ def test_every_method_puts_more_heat_on_the_object(shapes_model, key):
 
 CHEAP = {
     "smoothgrad": SmoothGrad(samples=2),
+    "vargrad": VarGrad(samples=2),
+    "squaregrad": SquareGrad(samples=2),
     "integrated_gradients": IntegratedGradients(steps=2),
     "scorecam": ScoreCAM(max_channels=8, batch_size=16),
     "occlusion": Occlusion(patch_size=32, stride=32),

@@ -29,7 +29,7 @@ TRANSFORMER_LAYERS = {
 # all of them under XLA takes minutes); TensorFlow runs them all.
 ON_TENSORFLOW = keras.backend.backend() == "tensorflow"
 JAX_FAMILIES = ("vit",)
-JAX_METHODS = ("gradcam", "guided_gradcam", "integrated_gradients", "occlusion")
+JAX_METHODS = ("gradcam", "guided_gradcam", "integrated_gradients", "occlusion", "deconvnet")
 
 
 def _no_hooks_left(model: keras.Model) -> bool:
@@ -194,6 +194,16 @@ METHODS = {
     "guided_gradcam": "guided_gradcam",
     "occlusion": ei.methods.Occlusion(patch_size=4, stride=4),
     "rise": ei.methods.RISE(masks=16, cell_size=8),
+    "hirescam": "hirescam",
+    "xgradcam": "xgradcam",
+    "gradcam_elementwise": "gradcam_elementwise",
+    "eigencam": "eigencam",
+    "eigengradcam": "eigengradcam",
+    "input_x_gradient": "input_x_gradient",
+    "guided_backprop": "guided_backprop",
+    "deconvnet": "deconvnet",
+    "vargrad": ei.methods.VarGrad(samples=3),
+    "squaregrad": ei.methods.SquareGrad(samples=3),
 }
 BACKEND_METHODS = list(METHODS) if ON_TENSORFLOW else list(JAX_METHODS)
 

@@ -39,8 +39,8 @@ from ..methods import Method
 from ..methods.scaling import scale_by_max
 from . import backend
 from .graph import LayerRef
-from .guided import is_relu
-from .interception import Hook, intercepted
+from .guided import is_relu, rule_hooks
+from .interception import ActivationHook, Hook, intercepted
 from .layout import to_channels_first
 from .method_context import MethodContext
 from .model_io import ModelIO
@@ -56,36 +56,36 @@ _LOW_PRECISION_TOLERANCE = 2e-2
 @attrs.frozen
 class RawResult:
     """NumPy results for a batch: maps (B, K, h, w) in [0, 1]; targets/scores/probas (B, K);
-    ``finite`` (B,) is False for images whose activations or scores were NaN or inf."""
+    ``finite`` (B,) is False for images whose activations or scores were NaN or inf;
+    ``attributions`` (B, K, H, W) the signed values of a signed method, else None."""
 
     maps: np.ndarray
     targets: np.ndarray
     scores: np.ndarray
     probas: np.ndarray | None
     finite: np.ndarray
+    attributions: np.ndarray | None = None
 
 
 class _Capture:
     """Hooks for one model run: passes the explained layer's output through ``at_layer``
-    (where the backend watches or perturbs it), picks up the logits on the way and, for guided
-    backpropagation, gates the gradients of every ReLU."""
+    (where the backend watches or perturbs it), picks up the logits on the way and, for a
+    backward rule (guided backpropagation, deconvnet), rewrites the gradients of every ReLU
+    (:func:`explainimg.engine.guided.rule_hooks`)."""
 
     def __init__(
         self,
         target: LayerRef | None,
         head: OutputHead,
         at_layer: Callable[[Any], Any] = unchanged,
-        relus: Sequence[keras.layers.Layer] = (),
+        rule: tuple[dict[Any, Hook], dict[Any, ActivationHook]] = ({}, {}),
     ) -> None:
         self._target = target.layer if target is not None else None
         self._head = head
         self._at_layer = at_layer
-        self._relus = relus
+        self._rule_calls, self.activation_hooks = rule
         self.activations: Any = None
         self.logits: Any = None
-
-    def _gate(self, layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
-        return backend.current().positive_gradients_only(outputs)
 
     def _capture(self, layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
         if self.activations is None:
@@ -99,10 +99,10 @@ class _Capture:
         return outputs
 
     def hooks(self) -> dict[keras.layers.Layer, Hook]:
-        """Hooks by layer; several on one layer run in the order gate, capture, logits."""
+        """Hooks by layer; several on one layer run in the order rule, capture, logits."""
         chains: dict[keras.layers.Layer, list[Hook]] = {}
-        for layer in self._relus:
-            chains.setdefault(layer, []).append(self._gate)
+        for layer, hook in self._rule_calls.items():
+            chains.setdefault(layer, []).append(hook)
         if self._target is not None:
             chains.setdefault(self._target, []).append(self._capture)
         if self._head.has_logits:
@@ -193,19 +193,23 @@ class CompiledExplainer:
         else:
             function = self._function("top", top or 1)
             outputs = function(images, *extras)
-        maps, chosen, scores, probas, finite, mismatch = (
+        maps, chosen, scores, probas, finite, mismatch, attributions = (
             ops.convert_to_numpy(value)[:count] if value.ndim else ops.convert_to_numpy(value)
             for value in outputs
         )
         self._check_logits(float(mismatch))
         maps = maps.copy()
         maps[~finite] = 0.0
+        if self._method.signed:
+            attributions = attributions.copy()
+            attributions[~finite] = 0.0
         return RawResult(
             maps=maps,
             targets=chosen.astype(np.int64),
             scores=scores,
             probas=probas if self._head.has_probabilities else None,
             finite=finite,
+            attributions=attributions if self._method.signed else None,
         )
 
     def _padded(self, array: np.ndarray, pad_to: int | None) -> np.ndarray:
@@ -276,8 +280,13 @@ class CompiledExplainer:
             targets = ops.top_k(scores, k=count)[1]
         targets = ops.cast(targets, "int32")
         context = MethodContext(self, images, targets, recording, extras)
-        maps = scale_by_max(
-            ops.stack([self._method.target_map(context, k) for k in range(count)], 1)
+        outputs = [self._method.target_outputs(context, k) for k in range(count)]
+        maps = scale_by_max(ops.stack([raw for raw, _ in outputs], 1))
+        # Unsigned methods return an empty (B, 0) placeholder: one output layout for all.
+        attributions = (
+            ops.stack([signed for _, signed in outputs], 1)
+            if self._method.signed
+            else ops.zeros((ops.shape(images)[0], 0))
         )
         chosen_scores = ops.take_along_axis(scores, targets, axis=1)
         probas = recording.aux["probas"]
@@ -289,34 +298,38 @@ class CompiledExplainer:
         finite = ops.logical_and(
             ops.all(ops.isfinite(maps), axis=(1, 2, 3)), ops.all(ops.isfinite(scores), axis=1)
         )
+        if self._method.signed:
+            finite = ops.logical_and(finite, ops.all(ops.isfinite(attributions), axis=(1, 2, 3)))
         mismatch = self._head.logits_mismatch(
             recording.aux["logits"], recording.aux["outputs"], finite
         )
-        return maps, targets, chosen_scores, chosen_probas, finite, mismatch
+        return maps, targets, chosen_scores, chosen_probas, finite, mismatch, attributions
 
-    def _relu_layers(self) -> list[keras.layers.Layer]:
+    def _rule_hooks(self, rule: str | None) -> tuple[dict, dict]:
+        if rule is None:
+            return {}, {}
         if self._relus is None:
             layers = all_layers(self._live_model())
             self._relus = [ref.layer for ref in layers if is_relu(ref.layer)]
-        return self._relus
+        return rule_hooks(self._relus, rule)
 
     def _run(self, images: Any, extras: Sequence[Any], capture: _Capture) -> Any:
         """The explained output of one model run with ``capture``'s hooks in place."""
         if self._io.channels_first:
             images = to_channels_first(images)
-        with intercepted(capture.hooks()):
+        with intercepted(capture.hooks(), capture.activation_hooks):
             outputs = self._live_model()(self._io.assemble(images, extras), training=False)
         return self._io.pick(outputs)
 
     def _forward(
-        self, extras: Sequence[Any], guided: bool = False, with_layer: bool = True
+        self, extras: Sequence[Any], rule: str | None = None, with_layer: bool = True
     ) -> Callable[..., Any]:
         """The model run as the backend differentiates it: images -> (scores, aux)."""
         target = self._target if with_layer else None
-        relus = self._relu_layers() if guided else ()
+        hooks = self._rule_hooks(rule)
 
         def forward(images: Any, at_layer: Callable[[Any], Any]) -> tuple[Any, dict[str, Any]]:
-            capture = _Capture(target, self._head, at_layer, relus)
+            capture = _Capture(target, self._head, at_layer, hooks)
             outputs = self._run(images, extras, capture)
             if target is not None and capture.activations is None:
                 raise ExplanationError(f"Layer {target.path!r} did not run in the model.")
@@ -339,12 +352,9 @@ class CompiledExplainer:
             return (None, None), "float32"  # found by an abstract run where needed
         return tuple(output.shape), output.dtype
 
-    def scores(
-        self, images: Any, extras: Sequence[Any], *, guided: bool = False
-    ) -> tuple[Any, Any | None]:
+    def scores(self, images: Any, extras: Sequence[Any]) -> tuple[Any, Any | None]:
         """(scores, probas) per class for any batch of images (a plain forward pass)."""
-        relus = self._relu_layers() if guided else ()
-        capture = _Capture(None, self._head, relus=relus)
+        capture = _Capture(None, self._head)
         outputs = self._run(images, extras, capture)
         return self._head.class_scores(capture.logits, outputs)
 
@@ -353,9 +363,10 @@ class CompiledExplainer:
         many steps shows a progress bar (:func:`explainimg.engine.progress.call_step`)."""
         return self._backend.sequential_map(function, elements, LONG_CALLS)
 
-    def input_recording(self, images: Any, extras: Sequence[Any], guided: bool) -> Recording:
-        """A fresh forward pass on ``images`` recorded for input gradients."""
-        return self._backend.record(self._forward(extras, guided, with_layer=False), images, None)
+    def input_recording(self, images: Any, extras: Sequence[Any], rule: str | None) -> Recording:
+        """A fresh forward pass on ``images`` recorded for input gradients (through the ReLUs
+        by the backward ``rule`` when one is given)."""
+        return self._backend.record(self._forward(extras, rule, with_layer=False), images, None)
 
     def to_grid(self, values: Any) -> Any:
         """The explained layer's output (or its gradient) as a (B, h, w, c) map."""

@@ -8,6 +8,11 @@ exactly as it was. This works the same for Sequential, functional and subclassed
 layers inside nested models, and for layers inside custom layers (a transformer block inside
 an encoder layer), which a walk over the functional graph cannot reach.
 
+A layer's fused activation (``Conv2D(activation="relu")``) can be intercepted the same way:
+``activations`` maps a layer to ``hook(original_activation, pre_activation)``, which is what
+the layer's ``call`` then uses in place of its ``activation`` attribute (the input of a fused
+ReLU is otherwise never seen outside the layer).
+
 Only the thread that installed the hooks sees them; a lock keeps two runs from hooking the
 same model at once (on TensorFlow and JAX this happens only while a function is traced).
 
@@ -31,6 +36,8 @@ import keras
 
 Hook = Callable[[keras.layers.Layer, tuple[Any, ...], dict[str, Any], Any], Any]
 """``hook(layer, args, kwargs, outputs)`` -> the outputs the model goes on with."""
+ActivationHook = Callable[[Callable[[Any], Any], Any], Any]
+"""``hook(activation, pre_activation)`` -> the activation's output the layer goes on with."""
 
 _LOCK = threading.RLock()
 
@@ -50,20 +57,40 @@ def _hooked_call(layer: keras.layers.Layer, hook: Hook, owner: int) -> Callable[
     return call
 
 
+def _hooked_activation(
+    layer: keras.layers.Layer, hook: ActivationHook, owner: int
+) -> Callable[[Any], Any]:
+    original = layer.activation
+
+    def activation(x: Any) -> Any:
+        if threading.get_ident() != owner:
+            return original(x)
+        return hook(original, x)
+
+    return activation
+
+
 @contextlib.contextmanager
-def intercepted(hooks: Mapping[keras.layers.Layer, Hook]) -> Iterator[None]:
-    """Within the block, every call of a layer in ``hooks`` goes through its hook."""
+def intercepted(
+    hooks: Mapping[keras.layers.Layer, Hook],
+    activations: Mapping[keras.layers.Layer, ActivationHook] | None = None,
+) -> Iterator[None]:
+    """Within the block, every call of a layer in ``hooks`` goes through its hook, and every
+    layer in ``activations`` applies its activation through its activation hook."""
     with _LOCK:
         owner = threading.get_ident()
-        installed: list[tuple[keras.layers.Layer, Any]] = []
+        installed: list[tuple[keras.layers.Layer, str, Any]] = []
         try:
             for layer, hook in hooks.items():
-                installed.append((layer, vars(layer).get("call", _MISSING)))
+                installed.append((layer, "call", vars(layer).get("call", _MISSING)))
                 vars(layer)["call"] = _hooked_call(layer, hook, owner)
+            for layer, activation_hook in (activations or {}).items():
+                installed.append((layer, "activation", vars(layer)["activation"]))
+                vars(layer)["activation"] = _hooked_activation(layer, activation_hook, owner)
             yield
         finally:
-            for layer, previous in reversed(installed):
+            for layer, name, previous in reversed(installed):
                 if previous is _MISSING:
-                    vars(layer).pop("call", None)
+                    vars(layer).pop(name, None)
                 else:
-                    vars(layer)["call"] = previous
+                    vars(layer)[name] = previous

@@ -22,7 +22,9 @@ class Compiled(Protocol):
 
     def to_grid(self, values: Any) -> Any: ...
 
-    def input_recording(self, images: Any, extras: Sequence[Any], guided: bool) -> Recording: ...
+    def input_recording(
+        self, images: Any, extras: Sequence[Any], rule: str | None
+    ) -> Recording: ...
 
     def scores(self, images: Any, extras: Sequence[Any]) -> tuple[Any, Any]: ...
 
@@ -60,10 +62,10 @@ class MethodContext:
             )
         return self._explainer.to_grid(gradients)
 
-    def input_gradients(self, images: Any, target_ids: Any, guided: bool = False) -> Any:
+    def input_gradients(self, images: Any, target_ids: Any, rule: str | None = None) -> Any:
         recording = self._recording
-        if images is not self.images or guided:
-            recording = self._explainer.input_recording(images, self._extras, guided)
+        if images is not self.images or rule is not None:
+            recording = self._explainer.input_recording(images, self._extras, rule)
         gradients = recording.gradient(self._selector(target_ids), "input")
         if gradients is None:
             raise ExplanationError("The model's output does not depend on its input.")

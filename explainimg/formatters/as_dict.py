@@ -56,8 +56,9 @@ def image_to_data_uri(image: Image.Image, image_format: str = "png", quality: in
 
 
 def format_as_dict(expl: Explanation, *, include_image: bool = False) -> dict[str, Any]:
-    """A JSON-safe dict of ``expl``: every field, heatmaps as lists, plus for each target where
-    its heat peaks (image pixels) and the share of the image at or above half heat.
+    """A JSON-safe dict of ``expl``: every field, heatmaps (and signed attributions, or None)
+    as lists, plus for each target where its heat peaks (image pixels) and the share of the
+    image at or above half heat.
 
     ``"provenance"`` is the Explanation's own record of where it comes from (versions, method,
     settings, seed, layer; None for one made by hand): this formatter reads it and computes
@@ -72,6 +73,7 @@ def format_as_dict(expl: Explanation, *, include_image: bool = False) -> dict[st
             "score": float(target.score),
             "proba": None if target.proba is None else float(target.proba),
             "heatmap": target.heatmap.tolist(),
+            "attribution": None if target.attribution is None else target.attribution.tolist(),
         }
         if size is not None and target.heatmap.any():
             summary = summarize(target.heatmap, size)
@@ -131,6 +133,8 @@ def _required(data: dict[str, Any], key: str, where: str) -> Any:
 def _target_from_dict(entry: Any, where: str) -> TargetExplanation:
     fields = ("target", "target_name", "score", "proba", "heatmap")
     values = {key: _required(entry, key, where) for key in fields}
+    # Dicts written before signed maps existed have no "attribution": None, as then.
+    values["attribution"] = entry.get("attribution")
     return _made(TargetExplanation, where, **values)
 
 

@@ -14,10 +14,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import bad_argument
-from .base import Context, Method
+from .base import Context, Method, SignedMethod
+from .deconvnet import Deconvnet
+from .eigencam import EigenCAM
+from .eigengradcam import EigenGradCAM
 from .gradcam import GradCAM
+from .gradcam_elementwise import GradCAMElementWise
 from .gradcam_plus_plus import GradCAMPlusPlus
+from .guided_backprop import GuidedBackprop
 from .guided_gradcam import GuidedGradCAM
+from .hirescam import HiResCAM
+from .input_x_gradient import InputXGradient
 from .integrated_gradients import IntegratedGradients
 from .layercam import LayerCAM
 from .occlusion import Occlusion
@@ -25,6 +32,9 @@ from .rise import RISE
 from .saliency import Saliency
 from .scorecam import ScoreCAM
 from .smoothgrad import SmoothGrad
+from .squaregrad import SquareGrad
+from .vargrad import VarGrad
+from .xgradcam import XGradCAM
 
 METHODS: dict[str, type[Method]] = {
     cls.key: cls
@@ -39,6 +49,16 @@ METHODS: dict[str, type[Method]] = {
         GuidedGradCAM,
         Occlusion,
         RISE,
+        HiResCAM,
+        XGradCAM,
+        GradCAMElementWise,
+        EigenCAM,
+        EigenGradCAM,
+        InputXGradient,
+        GuidedBackprop,
+        Deconvnet,
+        VarGrad,
+        SquareGrad,
     )
 }
 
@@ -46,16 +66,27 @@ __all__ = [
     "METHODS",
     "RISE",
     "Context",
+    "Deconvnet",
+    "EigenCAM",
+    "EigenGradCAM",
     "GradCAM",
+    "GradCAMElementWise",
     "GradCAMPlusPlus",
+    "GuidedBackprop",
     "GuidedGradCAM",
+    "HiResCAM",
+    "InputXGradient",
     "IntegratedGradients",
     "LayerCAM",
     "Method",
     "Occlusion",
     "Saliency",
     "ScoreCAM",
+    "SignedMethod",
     "SmoothGrad",
+    "SquareGrad",
+    "VarGrad",
+    "XGradCAM",
     "get_method",
 ]
 

@@ -2,7 +2,9 @@
 
 A method is a small frozen attrs class: its options are fields (validated, hashable, so a
 compiled function is reused for equal options) and ``target_map`` turns a :class:`Context`
-into the raw map of one target for a whole batch. Methods are tensor maths only: they never
+into the raw map of one target for a whole batch. A ``signed`` method's values have a sign:
+its ``target_outputs`` also gives them, summed over colour channels (the ``attribution`` of
+each target). Methods are tensor maths only: they never
 see the model's layers or pictures, only what the context computes for them.
 """
 
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
 import attrs
+from keras import ops
 
 from ..errors import bad_argument, bad_type
 
@@ -22,9 +25,10 @@ class Context(Protocol):
     - ``images``: (B, H, W, C) float32 inputs; ``targets``: (B, K) int32 class ids.
     - ``activations``: (B, h, w, c) float32 output of the explained layer (layer methods).
     - ``layer_gradients(k)``: d score / d activations for target column k, (B, h, w, c).
-    - ``input_gradients(images, target_ids, guided=False)``: d score[target] / d images for
-      any batch of images (N, H, W, C) and ids (N,); ``guided`` gates ReLU gradients
-      (guided backpropagation) without changing the model.
+    - ``input_gradients(images, target_ids, rule=None)``: d score[target] / d images for
+      any batch of images (N, H, W, C) and ids (N,); ``rule`` ("guided" or "deconvnet")
+      changes how gradients pass every ReLU (guided backpropagation, deconvnet) without
+      changing the model.
     - ``class_confidences(images, sources=None)``: (N, classes) probabilities of any batch
       of images (the model's own softmax/sigmoid output, or a softmax of its scores when it
       has none). ``sources`` (N,) says which of the B explained images each row was made
@@ -42,7 +46,7 @@ class Context(Protocol):
 
     def layer_gradients(self, k: int) -> Any: ...
 
-    def input_gradients(self, images: Any, target_ids: Any, guided: bool = False) -> Any: ...
+    def input_gradients(self, images: Any, target_ids: Any, rule: str | None = None) -> Any: ...
 
     def class_confidences(self, images: Any, sources: Any = None) -> Any: ...
 
@@ -60,6 +64,7 @@ class Method:
     needs_layer: ClassVar[bool] = True
     resolution: ClassVar[str] = "layer"
     passes: ClassVar[str] = ""
+    signed: ClassVar[bool] = False
 
     @property
     def description(self) -> str:
@@ -70,6 +75,36 @@ class Method:
     def target_map(self, ctx: Context, k: int) -> Any:
         """The (B, h, w) non-negative map of target column ``k`` (scaled to [0, 1] later)."""
         raise NotImplementedError
+
+    def target_outputs(self, ctx: Context, k: int) -> tuple[Any, Any | None]:
+        """(map, attribution): the map of ``target_map`` and, for a ``signed`` method, the
+        (B, H, W) signed values summed over colour channels (None otherwise)."""
+        return self.target_map(ctx, k), None
+
+
+@attrs.frozen
+class SignedMethod(Method):
+    """Base of the methods whose values have a sign: ``attributions`` gives the (B, H, W, C)
+    signed values; the attribution of a target is their sum over colour channels and its map
+    ``heatmap_of`` them (by default the sum of their absolute values over channels)."""
+
+    signed: ClassVar[bool] = True
+    resolution: ClassVar[str] = "input"
+
+    def attributions(self, ctx: Context, k: int) -> Any:
+        """The (B, H, W, C) signed values of target column ``k``."""
+        raise NotImplementedError
+
+    def heatmap_of(self, attributions: Any) -> Any:
+        """The (B, H, W) non-negative map of the (B, H, W, C) ``attributions``."""
+        return ops.sum(ops.abs(attributions), axis=-1)
+
+    def target_map(self, ctx: Context, k: int) -> Any:
+        return self.target_outputs(ctx, k)[0]
+
+    def target_outputs(self, ctx: Context, k: int) -> tuple[Any, Any | None]:
+        attributions = self.attributions(ctx, k)
+        return self.heatmap_of(attributions), ops.sum(attributions, axis=-1)
 
 
 def integer_at_least(name: str, low: int) -> Any:

@@ -1,8 +1,9 @@
 """Guided Grad-CAM (Selvaraju et al., 2017): guided backpropagation times upsampled Grad-CAM.
 
-Guided backpropagation is the input gradient with every ReLU's gradient also gated by its own
-sign (only positive gradients flow back through positive activations). The engine applies the
-gate while running the model, on the way, without touching the model. The map is
+Guided backpropagation (:mod:`explainimg.methods.guided_backprop`) is the input gradient
+with every ReLU's gradient also gated by its own sign (only positive gradients flow back
+through positive activations). The engine applies the gate while running the model, on the
+way, without touching the model. The map is
 max over colour channels of |guided gradient|, times the Grad-CAM map upsampled (bilinear)
 to the input size, divided by its maximum: Grad-CAM's place, guided backprop's detail.
 """
@@ -16,6 +17,7 @@ from keras import ops
 
 from .base import Context, Method
 from .gradcam import gradcam
+from .guided_backprop import rule_gradients
 from .scaling import scale_by_max, upsample_bilinear
 
 
@@ -34,5 +36,5 @@ class GuidedGradCAM(Method):
     def target_map(self, ctx: Context, k: int) -> Any:
         cam = scale_by_max(gradcam(ctx.activations, ctx.layer_gradients(k)))
         upsampled = upsample_bilinear(cam, ctx.images)
-        guided = ctx.input_gradients(ctx.images, ctx.targets[:, k], guided=True)
+        guided = rule_gradients(ctx, k, "guided")
         return ops.max(ops.abs(guided), axis=-1) * upsampled

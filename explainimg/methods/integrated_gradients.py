@@ -3,7 +3,7 @@
 attributions = (x - baseline) * integral over a in [0, 1] of d score / d x at
 baseline + a (x - baseline), by the trapezoidal rule over ``steps`` intervals. They add up to
 score(x) - score(baseline) (completeness). The heatmap is the sum of |attributions| over
-colour channels, divided by its maximum.
+colour channels, divided by its maximum; the attribution their sum over colour channels.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import attrs
 from keras import ops
 
 from ..errors import bad_type
-from .base import Context, Method, integer_at_least
+from .base import Context, SignedMethod, integer_at_least
 
 
 def _check_baseline(instance: object, attribute: attrs.Attribute, value: object) -> None:
@@ -44,7 +44,7 @@ def integrated_gradients(
 
 
 @attrs.frozen
-class IntegratedGradients(Method):
+class IntegratedGradients(SignedMethod):
     """Integrated Gradients: input gradients integrated along the straight path from a
     baseline image to the input, times the difference; |sum over channels|, divided by the
     maximum."""
@@ -52,19 +52,17 @@ class IntegratedGradients(Method):
     key: ClassVar[str] = "integrated_gradients"
     title: ClassVar[str] = "Integrated Gradients"
     needs_layer: ClassVar[bool] = False
-    resolution: ClassVar[str] = "input"
     passes: ClassVar[str] = "(steps + 1) x (1 forward + 1 full backward) per target"
 
     steps: int = attrs.field(default=32, validator=integer_at_least("steps", 1))
     baseline: float = attrs.field(default=0.0, validator=_check_baseline)
 
-    def target_map(self, ctx: Context, k: int) -> Any:
+    def attributions(self, ctx: Context, k: int) -> Any:
         target_ids = ctx.targets[:, k]
-        attributions = integrated_gradients(
+        return integrated_gradients(
             lambda points: ctx.input_gradients(points, target_ids),
             ctx.images,
             ops.full_like(ctx.images, self.baseline),
             self.steps,
             ctx.map,
         )
-        return ops.sum(ops.abs(attributions), axis=-1)

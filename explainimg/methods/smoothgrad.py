@@ -45,17 +45,27 @@ class SmoothGrad(Method):
     reduction: str = attrs.field(default="max_abs", validator=_check_reduction)
     smooth_sigma: float = attrs.field(default=0.0, validator=number_at_least("smooth_sigma", 0))
 
+    def aggregate(self, gradients: Any) -> Any:
+        """(samples, B, H, W, C) noisy gradients -> (B, H, W, C): their mean."""
+        return ops.mean(gradients, axis=0)
+
     def target_map(self, ctx: Context, k: int) -> Any:
-        images = ctx.images
-        spread = ops.max(images, axis=(1, 2, 3), keepdims=True) - ops.min(
-            images, axis=(1, 2, 3), keepdims=True
-        )
-        scale = self.noise * spread
-        draws = standard_noise(self.seed, self.samples, tuple(images.shape[1:]))
-        target_ids = ctx.targets[:, k]
+        gradients = noisy_gradients(ctx, k, self.samples, self.noise, self.seed)
+        return saliency_map(self.aggregate(gradients), self.reduction, self.smooth_sigma)
 
-        def noisy_gradients(draw: Any) -> Any:
-            return ctx.input_gradients(images + draw * scale, target_ids)
 
-        gradients = ctx.map(noisy_gradients, ops.convert_to_tensor(draws))
-        return saliency_map(ops.mean(gradients, axis=0), self.reduction, self.smooth_sigma)
+def noisy_gradients(ctx: Context, k: int, samples: int, noise: float, seed: int) -> Any:
+    """(samples, B, H, W, C) input gradients of target column ``k`` at the images plus
+    ``samples`` draws of the seeded noise (standard deviation ``noise * (max - min)``)."""
+    images = ctx.images
+    spread = ops.max(images, axis=(1, 2, 3), keepdims=True) - ops.min(
+        images, axis=(1, 2, 3), keepdims=True
+    )
+    scale = noise * spread
+    draws = standard_noise(seed, samples, tuple(images.shape[1:]))
+    target_ids = ctx.targets[:, k]
+
+    def gradients_at(draw: Any) -> Any:
+        return ctx.input_gradients(images + draw * scale, target_ids)
+
+    return ctx.map(gradients_at, ops.convert_to_tensor(draws))

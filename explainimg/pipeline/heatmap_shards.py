@@ -1,8 +1,10 @@
 """Heatmaps of a run as NPZ shards, one per batch, for programs (NumPy only, no TensorFlow).
 
 Shard ``heatmaps/0000032.npz`` holds the batch that starts at image 32 of the run: ``files``
-(N,) strings, ``targets`` (N, K) class ids and ``heatmaps`` (N, K, h, w) float32 in [0, 1].
-Read a run's heatmaps back with :func:`read_heatmaps`:
+(N,) strings, ``targets`` (N, K) class ids and ``heatmaps`` (N, K, h, w) float32 in [0, 1];
+for a method with signed values also ``attributions`` (N, K, H, W) float32 (each target's
+``attribution``). Read a run's heatmaps back with :func:`read_heatmaps`, its attributions
+with :func:`read_attributions`:
 
 >>> import tempfile, numpy as np
 >>> folder = Path(tempfile.mkdtemp())
@@ -11,6 +13,8 @@ Read a run's heatmaps back with :func:`read_heatmaps`:
 ...     print(file, targets.tolist(), heatmaps.shape)
 a.jpg [3] (1, 7, 7)
 b.jpg [5] (1, 7, 7)
+>>> list(read_attributions(folder))  # a method without signed values
+[]
 """
 
 from __future__ import annotations
@@ -34,23 +38,37 @@ def write_shard(
     files: Sequence[str],
     targets: np.ndarray,
     heatmaps: np.ndarray,
+    attributions: np.ndarray | None = None,
 ) -> None:
-    """Write one batch's heatmaps (whole or not at all)."""
+    """Write one batch's heatmaps, and attributions when given (whole or not at all)."""
+    arrays = {
+        "files": np.array(list(files), dtype=str),
+        "targets": np.asarray(targets, dtype=np.int64),
+        "heatmaps": np.asarray(heatmaps, dtype=np.float32),
+    }
+    if attributions is not None:
+        arrays["attributions"] = np.asarray(attributions, dtype=np.float32)
 
     def write(temporary: Path) -> None:
         with temporary.open("wb") as out:
-            np.savez(
-                out,
-                files=np.array(list(files), dtype=str),
-                targets=np.asarray(targets, dtype=np.int64),
-                heatmaps=np.asarray(heatmaps, dtype=np.float32),
-            )
+            np.savez(out, **arrays)
 
     write_atomically(shard_path(folder, start), write)
 
 
 def read_heatmaps(folder: str | Path) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """(file, class ids (K,), heatmaps (K, h, w)) for every image of a run, in run order."""
+    return _read(folder, "heatmaps")
+
+
+def read_attributions(folder: str | Path) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """(file, class ids (K,), attributions (K, H, W)) for every image of a run whose method
+    has signed values, in run order (nothing for other methods)."""
+    return _read(folder, "attributions")
+
+
+def _read(folder: str | Path, key: str) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     for shard in sorted(Path(folder).glob("*.npz")):
         with np.load(shard) as data:
-            yield from zip(data["files"].tolist(), data["targets"], data["heatmaps"], strict=True)
+            if key in data.files:
+                yield from zip(data["files"].tolist(), data["targets"], data[key], strict=True)

@@ -81,12 +81,12 @@ def overlay_path(
 
 
 def result_record(name: str, expl: Explanation, *, heatmaps: bool = True) -> dict[str, Any]:
-    """The JSON record of one explained file (without the heatmaps when ``heatmaps`` is
-    False: runs keep those in NPZ shards)."""
+    """The JSON record of one explained file (without the heatmaps and attributions when
+    ``heatmaps`` is False: runs keep those in NPZ shards)."""
     data = {"file": name, **format_as_dict(expl)}
     if not heatmaps:
         for target in data["targets"]:
-            del target["heatmap"]
+            del target["heatmap"], target["attribution"]
     return data
 
 
@@ -239,7 +239,16 @@ class HeatmapShards(Output):
             [item.name for item in explained],
             np.array([[t.target for t in item.expl.targets] for item in explained]),
             np.array([[t.heatmap for t in item.expl.targets] for item in explained]),
+            _attributions(explained),
         )
+
+
+def _attributions(explained: list[Finished]) -> np.ndarray | None:
+    """(N, K, H, W) signed attributions of a batch, or None when its method has none."""
+    values = [[t.attribution for t in item.expl.targets] for item in explained]
+    if any(a is None for row in values for a in row):
+        return None
+    return np.array(values)
 
 
 class TextSummaries(Output):
