@@ -38,7 +38,10 @@ CASES = {
     "x of rank 2": (
         dict(x=np.zeros((32, 32))),
         ValueError,
-        "x: expected one image of shape (H, W, C) or (1, H, W, C), got ndarray of shape (32, 32)",
+        "x: expected one image of shape (H, W, C) or (1, H, W, C), got ndarray of shape "
+        "(32, 32). For a greyscale image, repeat it into three channels: "
+        "np.repeat(x[..., np.newaxis], 3, axis=-1), or open the file with PIL's "
+        "Image.open(path).convert('RGB').",
     ),
     "x of rank 5": (
         dict(x=np.zeros((1, 1, 32, 32, 3))),
@@ -50,7 +53,16 @@ CASES = {
         dict(x=np.zeros((32, 32, 1))),
         ValueError,
         "x: expected an image with 3 channels (the model's input), got 1 channels, "
-        "shape (1, 32, 32, 1)",
+        "shape (1, 32, 32, 1). For a greyscale image, repeat it into three channels: "
+        "np.repeat(x[..., np.newaxis], 3, axis=-1), or open the file with PIL's "
+        "Image.open(path).convert('RGB').",
+    ),
+    "x laid out channels-first": (
+        dict(x=np.zeros((3, 32, 32))),
+        ValueError,
+        "x: expected an image with 3 channels (the model's input), got 32 channels, "
+        "shape (1, 3, 32, 32). It looks channels-first (3 channels before height and width); "
+        "the model takes channels-last images: use np.moveaxis(x, -3, -1).",
     ),
     "x of the wrong size": (
         dict(x=np.zeros((28, 30, 3))),
@@ -111,7 +123,8 @@ CASES = {
     "targets a string": (
         dict(targets="ab"),
         TypeError,
-        "targets: expected a list of class ids, got str",
+        "targets: expected a list of class ids, got str. Class names go in target_names=; "
+        "targets takes class ids.",
     ),
     "target out of range": (
         dict(targets=[1, 4]),
@@ -136,7 +149,8 @@ CASES = {
     "a class name where class ids belong": (
         dict(targets=["someotherstring"]),
         TypeError,
-        "targets[0]: expected a class id (an integer), got str",
+        "targets[0]: expected a class id (an integer), got str. Class names go in "
+        "target_names=; targets takes class ids.",
     ),
     "None among the class ids": (
         dict(targets=[1, None]),
@@ -319,7 +333,8 @@ BAD_MODELS = {
     "not a model": (
         lambda: "model.keras",
         TypeError,
-        "model: expected a keras.Model (Keras 3) or a function from images to scores, got str",
+        "model: expected a keras.Model (Keras 3) or a function from images to scores, got str. "
+        "Load the file first: model = keras.saving.load_model('model.keras').",
     ),
     "two outputs without output=": (
         _two_outputs,
@@ -859,6 +874,38 @@ def test_auc_arguments(case):
     (fractions, values), message = AUC_CASES[case]
     with pytest.raises(ValueError) as caught:
         ei.metrics.auc(np.array(fractions), np.array(values))
+    assert str(caught.value) == message
+
+
+LOCALISATION_CASES = {
+    "tolerance a string": (
+        lambda: ei.metrics.pointing_game(HEAT, box=(0, 0, 3, 3), image_size=(8, 8), tolerance="5"),
+        TypeError,
+        "tolerance: expected a distance in pixels (a number >= 0), got str. Use tolerance=5.",
+    ),
+    "negative tolerance": (
+        lambda: ei.metrics.pointing_game(HEAT, box=(0, 0, 3, 3), image_size=(8, 8), tolerance=-1),
+        ValueError,
+        "tolerance: expected a distance in pixels (a number >= 0), got -1.0",
+    ),
+    "spearman of two shapes": (
+        lambda: ei.metrics.spearman(np.zeros((4, 4)), np.zeros((2, 8))),
+        ValueError,
+        "b: expected an array of the shape of a, (4, 4), got ndarray of shape (2, 8)",
+    ),
+    "spearman of NaN": (
+        lambda: ei.metrics.spearman(np.full(3, np.nan), np.zeros(3)),
+        ValueError,
+        "a: expected finite numbers, got an array containing NaN or inf",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LOCALISATION_CASES, ids=list(LOCALISATION_CASES))
+def test_metric_helpers_name_their_arguments(case):
+    call, error, message = LOCALISATION_CASES[case]
+    with pytest.raises(error) as caught:
+        call()
     assert str(caught.value) == message
 
 

@@ -83,7 +83,8 @@ def image_batch(
         array = array[np.newaxis]
     if array.ndim != 4:
         expected = _ONE_IMAGE if name == "x" else "images of shape (B, H, W, C) or (H, W, C)"
-        raise bad_argument(name, expected, array)
+        hint = _GREY_HINT.format(name=name) if array.ndim == 2 and channels == 3 else ""
+        raise bad_argument(name, expected, array, hint=hint)
     if array.shape[0] == 0:
         raise bad_argument(name, "at least one image", said(f"an empty batch, shape {array.shape}"))
     _check_image_shape(array, height, width, channels, name)
@@ -166,6 +167,7 @@ def _check_image_shape(
             name,
             f"an image with {channels} channel{'s' if channels != 1 else ''} (the model's input)",
             said(f"{got_channels} channels, shape {array.shape}"),
+            hint=_channels_hint(array.shape, channels, name),
         )
     if (height is not None and got_height != height) or (width is not None and got_width != width):
         raise bad_argument(
@@ -174,6 +176,25 @@ def _check_image_shape(
             said(f"{got_height} x {got_width}, shape {array.shape}"),
             hint="Resize the image first (a PIL image is resized automatically).",
         )
+
+
+_GREY_HINT = (
+    "For a greyscale image, repeat it into three channels: np.repeat({name}[..., np.newaxis], "
+    "3, axis=-1), or open the file with PIL's Image.open(path).convert('RGB')."
+)
+
+
+def _channels_hint(shape: tuple[int, ...], channels: int, name: str) -> str:
+    """The likely fix for a channel count that does not match: greyscale into an RGB model,
+    or an array laid out channels-first (B, C, H, W) for a channels-last model."""
+    if shape[1] == channels and shape[-1] != channels:
+        return (
+            f"It looks channels-first ({channels} channels before height and width); the "
+            f"model takes channels-last images: use np.moveaxis({name}, -3, -1)."
+        )
+    if shape[-1] == 1 and channels == 3:
+        return _GREY_HINT.format(name=name)
+    return ""
 
 
 def checked_top(top: Any, n_classes: int) -> int:
@@ -186,28 +207,33 @@ def checked_top(top: Any, n_classes: int) -> int:
     return int(top)
 
 
+_NAMES_HINT = "Class names go in target_names=; targets takes class ids."
+
+
 def checked_targets(targets: Any, n_classes: int, name: str = "targets") -> list[int]:
     """``targets`` (one class id or a sequence of them) as a list of valid class ids.
 
     Anything but an integer where a class id belongs (a string, a float, None) is a wrong
     type, named by its position (``name[i]``):
 
-    >>> checked_targets(["cat"], n_classes=10)
+    >>> checked_targets(["cat"], n_classes=10)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    TypeError: targets[0]: expected a class id (an integer), got str
+    TypeError: targets[0]: expected a class id (an integer), got str. Class names go in ...
     """
     if isinstance(targets, (int, np.integer)) and not isinstance(targets, bool):
         targets = [targets]
     if isinstance(targets, np.ndarray):
         targets = targets.tolist()
     if not isinstance(targets, Sequence) or isinstance(targets, (str, bytes)):
-        raise bad_type(name, "a list of class ids", targets)
+        hint = _NAMES_HINT if isinstance(targets, str) else ""
+        raise bad_type(name, "a list of class ids", targets, hint=hint)
     if len(targets) == 0:
         raise bad_argument(name, "at least one class id", said("an empty list"))
     ids = []
     for i, target in enumerate(targets):
         if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
-            raise bad_type(f"{name}[{i}]", "a class id (an integer)", target)
+            hint = _NAMES_HINT if isinstance(target, str) else ""
+            raise bad_type(f"{name}[{i}]", "a class id (an integer)", target, hint=hint)
         if not 0 <= int(target) < n_classes:
             raise bad_argument(
                 name,
