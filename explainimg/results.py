@@ -32,6 +32,8 @@ _SCORE_WORDING = {
     "softmax": "scores are the logits before the softmax, probabilities its output",
     "sigmoid": "scores are the logits before the sigmoid, probabilities its output",
     "binary": "class 1 is the sigmoid unit (score = logit), class 0 its complement (-logit)",
+    "logits": "scores are the model's outputs, logits by design of a KerasHub ImageClassifier, "
+    "and probabilities their softmax",
     "scores": "scores are the model's outputs (no softmax or sigmoid found, so no probabilities)",
     "regression": "the score is the model's single regression output",
     "custom": "scores come from the given score functions",

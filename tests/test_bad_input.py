@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import random
 import re
@@ -203,6 +204,21 @@ CASES = {
         dict(target_names=["a", "b"]),
         ValueError,
         "target_names: expected 4 names (one per class of the model), got 2 names",
+    ),
+    "target_names keyed by words": (
+        dict(target_names={"cat": "a cat"}),
+        TypeError,
+        "target_names: expected class ids between 0 and 3 (or their text) as keys, got str",
+    ),
+    "target_names keyed beyond the classes": (
+        dict(target_names={"7": "seven"}),
+        ValueError,
+        "target_names: expected class ids between 0 and 3 as keys (the model's classes), got 7",
+    ),
+    "target_names with a number for a name": (
+        dict(target_names={0: 3.5}),
+        TypeError,
+        "target_names[0]: expected a class name or a (wordnet id, name) pair, got float",
     ),
     "unknown output": (
         dict(output="size"),
@@ -817,6 +833,16 @@ def test_image_file_paths_are_accepted(model, tmp_path):
 def test_none_class_name_means_unknown(model):
     expl = ei.explain_prediction(model, GOOD, targets=[0, 1], target_names=[None, "b", "c", "d"])
     assert [t.target_name for t in expl.targets] == [None, "b"]
+
+
+def test_class_names_from_json_keep_their_names(model, tmp_path):
+    # The layouts JSON gives: string keys, and Keras' imagenet_class_index.json pairs.
+    path = tmp_path / "classes.json"
+    path.write_text(json.dumps({"0": ["n01440764", "tench"], "1": "goldfish", "3": ["n3", "d"]}))
+    names = json.loads(path.read_text())
+    expl = ei.explain_prediction(model, GOOD, targets=[0, 1, 2, 3], target_names=names)
+    assert [t.target_name for t in expl.targets] == ["tench", "goldfish", None, "d"]
+    assert names["0"] == ["n01440764", "tench"]  # the user's dict is left as it came
 
 
 @pytest.mark.parametrize("name", ["$\\frac{a}{$", "cost $5", "$x^2$"])

@@ -247,9 +247,18 @@ def checked_targets(targets: Any, n_classes: int, name: str = "targets") -> list
 def checked_target_names(
     target_names: Any, n_classes: int
 ) -> Sequence[str] | Mapping[int, str] | None:
-    """``target_names`` as given when it is a list of n_classes names or an {id: name} dict."""
-    if target_names is None or isinstance(target_names, Mapping):
-        return target_names
+    """``target_names`` as given when it is a list of n_classes names; a dict as {id: name}.
+
+    Dict keys may be ids or their decimal text, and values names or (wordnet id, name)
+    pairs, as JSON files such as Keras' ``imagenet_class_index.json`` give them:
+
+    >>> checked_target_names({"0": ["n01440764", "tench"], "1": "goldfish"}, n_classes=2)
+    {0: 'tench', 1: 'goldfish'}
+    """
+    if target_names is None:
+        return None
+    if isinstance(target_names, Mapping):
+        return _names_by_id(target_names, n_classes)
     if isinstance(target_names, (str, bytes)) or not isinstance(target_names, Sequence):
         raise bad_type(
             "target_names", "a list of class names or a {class_id: name} dict", target_names
@@ -261,6 +270,26 @@ def checked_target_names(
             said(f"{len(target_names)} names"),
         )
     return target_names
+
+
+def _names_by_id(names: Mapping[Any, Any], n_classes: int) -> dict[int, str | None]:
+    """An {id: name} dict with int keys within range and str (or None) names."""
+    by_id: dict[int, str | None] = {}
+    ids = f"class ids between 0 and {n_classes - 1}"
+    for key, value in names.items():
+        where = f"target_names[{key!r}]"
+        if isinstance(key, str) and key.strip().isdigit():
+            key = int(key)
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
+            raise bad_type("target_names", f"{ids} (or their text) as keys", key)
+        if not 0 <= int(key) < n_classes:
+            raise bad_argument("target_names", f"{ids} as keys (the model's classes)", int(key))
+        if isinstance(value, (list, tuple)) and value and isinstance(value[-1], str):
+            value = value[-1]  # (wordnet id, name)
+        if value is not None and not isinstance(value, str):
+            raise bad_type(where, "a class name or a (wordnet id, name) pair", value)
+        by_id[int(key)] = value
+    return by_id
 
 
 def name_of(target: int, target_names: Sequence[str] | Mapping[int, str] | None) -> str | None:
