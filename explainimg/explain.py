@@ -43,6 +43,7 @@ def explain_prediction(
     image_input: Any = None,
     token_grid: Any = None,
     preprocess: Any = None,
+    size: Any = None,
 ) -> Explanation:
     """Explain what the model saw in one image, for one or several classes.
 
@@ -65,6 +66,9 @@ def explain_prediction(
     - ``token_grid``: (h, w) patch grid of a transformer layer's tokens, when it cannot be
       inferred; ``preprocess``: a function from the pictures in ``x`` to model inputs, or
       ``"model"`` for a KerasHub model's own preprocessor (overlays show ``x`` as given).
+    - ``size``: (width, height) to resize PIL images to, for a model whose input leaves
+      height and width open (``keras.Input((None, None, 3))``). Without it such a model is
+      fed each PIL image at its own size, and arrays always at theirs.
 
     Scores are taken before the output softmax/sigmoid without changing the model (see
     :mod:`explainimg.engine.outputs` for single-unit sigmoid and regression outputs).
@@ -88,6 +92,7 @@ def explain_prediction(
         image_input=image_input,
         token_grid=token_grid,
         preprocess=preprocess,
+        size=size,
     )
     return explainer.explain(x, targets=targets, top=top, image=image, target_names=target_names)
 
@@ -107,6 +112,7 @@ def explain_predictions(
     image_input: Any = None,
     token_grid: Any = None,
     preprocess: Any = None,
+    size: Any = None,
 ) -> Iterator[Explanation]:
     """Explain many images, ``batch_size`` at a time; yields one Explanation per image, in order.
 
@@ -133,6 +139,7 @@ def explain_predictions(
         image_input=image_input,
         token_grid=token_grid,
         preprocess=preprocess,
+        size=size,
     )
     return explainer.explain_stream(
         xs,

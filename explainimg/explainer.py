@@ -27,6 +27,7 @@ from .errors import ExplanationError, bad_argument, said
 from .explanation import Explanation
 from .inputs.arguments import (
     check_input_shape,
+    checked_size,
     check_list_count,
     checked_image,
     checked_target_names,
@@ -80,12 +81,14 @@ class Explainer:
         image_input: Any = None,
         token_grid: Any = None,
         preprocess: Any = None,
+        size: Any = None,
     ) -> None:
         self._layer = layer
         self._method = method
         self._choices = {"image_input": image_input, "output": output, "token_grid": token_grid}
         self._plan = plan_for(model, layer, method, self._choices)
         self.model = model
+        self._size = checked_size(size, tuple(self._plan.anatomy.io.image_spec[0]))
         check_input_shape(self._input_shape)
         io = self._plan.anatomy.io
         self._layout = InputLayout(
@@ -105,6 +108,7 @@ class Explainer:
             "layer": self.layer,
             "method": self._plan.method,
             "target_names": self.target_names,
+            "size": self._size,
         }
         return _rebuilt_explainer, (model_to_bytes(self.model), options)
 
@@ -264,7 +268,13 @@ class Explainer:
 
     @property
     def _input_shape(self) -> tuple[int | None, ...]:
-        return tuple(self._plan.anatomy.io.image_spec[0])
+        """The model's image input shape, with ``size`` filled in where the model leaves
+        height and width open."""
+        shape = tuple(self._plan.anatomy.io.image_spec[0])
+        if self._size is None:
+            return shape
+        width, height = self._size
+        return (shape[0], height, width, *shape[3:])
 
     def _model_batch(self, batch: np.ndarray) -> np.ndarray:
         """What the model gets for ``batch``: the batch itself, or it preprocessed."""

@@ -149,6 +149,35 @@ def check_input_shape(input_shape: Shape) -> None:
         )
 
 
+def checked_size(size: Any, input_shape: Shape) -> tuple[int, int] | None:
+    """``size`` as (width, height) in pixels, PIL's order, or None; a model with a fixed
+    input size only takes that size.
+
+    >>> checked_size((64, 48), (None, None, None, 3))
+    (64, 48)
+    >>> checked_size((64, 48), (None, 32, 32, 3))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: size: expected None or the model's input size (32, 32) as (width, height), ...
+    """
+    if size is None:
+        return None
+    expected = "(width, height) in pixels, two positive integers"
+    if not isinstance(size, (tuple, list)) or len(size) != 2:
+        raise bad_type("size", expected, size)
+    width = checked_positive_int(size[0], "size[0]")
+    height = checked_positive_int(size[1], "size[1]")
+    fixed_height, fixed_width = input_shape[1], input_shape[2]
+    if (fixed_height is not None and fixed_height != height) or (
+        fixed_width is not None and fixed_width != width
+    ):
+        raise bad_argument(
+            "size",
+            f"None or the model's input size {(fixed_width, fixed_height)} as (width, height)",
+            (width, height),
+        )
+    return width, height
+
+
 def checked_positive_int(value: Any, name: str) -> int:
     """``value`` as an int of at least 1 (TypeError for a non-integer, ValueError below 1)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
