@@ -27,9 +27,9 @@ from .errors import ExplanationError, bad_argument, said
 from .explanation import Explanation
 from .inputs.arguments import (
     check_input_shape,
-    checked_size,
     check_list_count,
     checked_image,
+    checked_size,
     checked_target_names,
     checked_top,
     image_batch,
