@@ -26,7 +26,7 @@ from PIL import Image
 from ..errors import bad_argument, bad_type, said
 from ..explanation import Explanation, register_html_view
 from .as_dict import bytes_to_data_uri
-from .image import Colormap
+from .image import Clip, Colormap
 from .pictures import Pictures, draw_pictures
 
 PNG_REPORT_LIMIT = 100
@@ -88,6 +88,7 @@ def format_as_html(
     image_format: str | None = None,
     show_original: bool = True,
     captions: Sequence[str] | None = None,
+    clip: Clip = "auto",
 ) -> str:
     """HTML for one explanation (a fragment) or many (a complete page).
 
@@ -98,7 +99,8 @@ def format_as_html(
       (thumbnail, predicted class, probability) linking to one section per image.
 
     ``targets``: positions in ``expl.targets`` to show (default all). ``alpha_limit``,
-    ``colormap`` and ``resampling_filter`` go to the overlay. ``image_width``: pixel width of
+    ``colormap``, ``resampling_filter`` and ``clip`` go to the overlay (see
+    :func:`~explainimg.formatters.image.format_as_image`). ``image_width``: pixel width of
     the pictures (default: the image's own, at most 384). ``image_format``: "png" or "jpeg";
     by default PNG, or JPEG for reports of more than 100 images to keep them small.
     ``captions``: for a page, one title per explanation (e.g. file names) instead of
@@ -117,6 +119,7 @@ def format_as_html(
         resampling_filter=resampling_filter,
         image_width=image_width,
         show_original=show_original,
+        clip=clip,
     )
     if isinstance(expls, Explanation):
         if captions is not None:

@@ -29,7 +29,7 @@ from PIL import Image
 
 from ..errors import bad_argument, bad_type
 from ..explanation import Explanation, TargetExplanation, checked_explanation
-from .image import overlay
+from .image import Clip, overlay, shown_heatmap
 from .summary import target_positions
 
 COLORBAR_LABEL = "heat (share of the map's maximum)"
@@ -63,12 +63,14 @@ def plot_explanation(
     resampling_filter: int = Image.LANCZOS,
     columns: int = 4,
     panel_size: float = 3.0,
+    clip: Clip = "auto",
 ) -> Figure:
     """A figure with the input image, then one overlay per target titled "class name, p",
     in a grid of ``columns`` panels, and one colour bar for the heat scale.
 
     ``targets``: positions in ``expl.targets`` to draw (default all). The figure shows itself
     in Jupyter (it has a PNG representation); ``figure.savefig(path)`` writes it to a file.
+    ``clip`` as in :func:`~explainimg.formatters.image.format_as_image`.
     """
     expl = checked_explanation(expl, needs_image=True)
     if not isinstance(colormap, str):
@@ -89,7 +91,7 @@ def plot_explanation(
         target = expl.targets[position]
         drawn = overlay(
             expl.image,
-            target.heatmap,
+            shown_heatmap(expl, position, clip),
             alpha_limit=alpha_limit,
             colormap=colormap,
             resampling_filter=resampling_filter,
