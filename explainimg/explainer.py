@@ -37,7 +37,7 @@ from .inputs.arguments import (
     one_image,
     target_matrix,
 )
-from .inputs.batches import count_images, iter_chunks
+from .inputs.batches import count_images, file_sources, iter_chunks
 from .inputs.model_inputs import InputLayout, channels_last_pixels, check_rows
 from .inputs.preprocessing import checked_preprocess
 from .results import Names, explanation_of
@@ -160,7 +160,9 @@ class Explainer:
         batch, original = one_image(image_part, self._input_shape)
         check_rows(extras, self._layout.extra_names, 1, "x")
         display = checked_image(image)
-        (expl,) = self._explain(batch, extras, [original], [display], targets, top, target_names)
+        (expl,) = self._explain(
+            batch, extras, [original], [display], targets, top, target_names, file_sources(x)
+        )
         if not expl.targets:
             raise ExplanationError(expl.error)
         return expl
@@ -186,7 +188,9 @@ class Explainer:
         batch, originals = image_batch(image_part, self._input_shape)
         check_rows(extras, self._layout.extra_names, batch.shape[0], "xs")
         displays = self._displays(images, batch.shape[0])
-        return self._explain(batch, extras, originals, displays, targets, top, target_names)
+        return self._explain(
+            batch, extras, originals, displays, targets, top, target_names, file_sources(xs)
+        )
 
     def explain_stream(
         self,
@@ -243,6 +247,7 @@ class Explainer:
                 chunk_targets,
                 top,
                 target_names,
+                file_sources(chunk),
                 pad_to=batch_size,
             )
             done += batch.shape[0]
@@ -313,6 +318,7 @@ class Explainer:
         targets: Any,
         top: int | None,
         target_names: Any,
+        sources: list[str | None],
         pad_to: int | None = None,
     ) -> list[Explanation]:
         self._check_choice(targets, top)
@@ -342,7 +348,13 @@ class Explainer:
                 result = plan.compiled.run(model_batch, extras=extras, top=k, pad_to=pad_to)
         return [
             explanation_of(
-                self.model.name, plan, result, i, names, displays[i] or originals[i] or batch[i]
+                self.model.name,
+                plan,
+                result,
+                i,
+                names,
+                displays[i] or originals[i] or batch[i],
+                sources[i] if i < len(sources) else None,
             )
             for i in range(batch.shape[0])
         ]

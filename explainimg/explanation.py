@@ -183,6 +183,7 @@ class Explanation:
     ``layer`` names the explained layer, as a path for layers inside nested models
     (``"mobilenetv2_1.00_224/out_relu"``). ``error`` is None unless something about the
     explanation needs a warning a reader should see (e.g. every heatmap is all zero).
+    ``source`` is the path of the file the image was read from, as given, or None.
     """
 
     estimator: str = attrs.field(validator=_of_type(str, "the model's name (str)"))
@@ -206,6 +207,9 @@ class Explanation:
     )
     error: str | None = attrs.field(
         default=None, validator=attrs.validators.optional(_of_type(str, "a message (str)"))
+    )
+    source: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_of_type(str, "a file path (str)"))
     )
 
     def _repr_html_(self) -> str:

@@ -47,9 +47,10 @@ def explanation_of(
     i: int,
     names: Names,
     picture: Image.Image | np.ndarray,
+    source: str | None = None,
 ) -> Explanation:
     """The Explanation of image ``i`` of ``result``, drawn on ``picture``, for the model named
-    ``estimator``; ``names`` name the classes."""
+    ``estimator``; ``names`` name the classes, ``source`` is the file the image came from."""
     layer = plan.compiled.layer_path
     image = picture if isinstance(picture, Image.Image) else array_to_image(picture)
     common = dict(
@@ -58,6 +59,7 @@ def explanation_of(
         image=image,
         layer=layer,
         is_regression=plan.head.kind == "regression",
+        source=source,
     )
     if not result.finite[i]:
         where = "its input gradients" if layer is None else f"layer {layer!r}"

@@ -186,6 +186,25 @@ def test_show_prediction_routes_options_and_rejects_unknown_ones():
         ei.show_prediction(model, x, alpha=0.3)
 
 
+def test_several_classes_are_shown_in_a_row_each_labelled():
+    model = builders.sequential_dense_softmax()
+    x = builders.image(seed=7)
+    names = ["zero", "one", "two", "three"]
+    shown = ei.show_prediction(model, x, top=3, target_names=names)
+    expl = ei.explain_prediction(model, x, top=3, target_names=names)
+    panels = [format_as_image(expl, target=i) for i in range(3)]
+    assert shown.size == (3 * 32 + 2 * 4, 32 + 18)
+    for i, panel in enumerate(panels):
+        left = i * (32 + 4)
+        np.testing.assert_array_equal(np.asarray(shown)[:32, left : left + 32], np.asarray(panel))
+        label = np.asarray(shown)[32:, left : left + 32]
+        assert (label < 128).any()  # dark text on the white strip
+    first = np.asarray(shown)[32:, :32]
+    second = np.asarray(shown)[32:, 36:68]
+    assert not np.array_equal(first, second)  # each panel has its own label
+    assert expl.targets[0].target_name in ei.formatters.summary.target_label(expl.targets[0])
+
+
 def _sparse_explanation(layer: str | None) -> Explanation:
     heat = np.zeros((32, 32), dtype=np.float32)
     heat[4, 5], heat[20, 9], heat[11, 30] = 1.0, 0.4, 0.2  # a few pixels hold all the heat

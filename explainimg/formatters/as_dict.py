@@ -81,6 +81,7 @@ def format_as_dict(expl: Explanation, *, include_image: bool = False) -> dict[st
         "layer": expl.layer,
         "is_regression": bool(expl.is_regression),
         "error": expl.error,
+        "source": expl.source,
         "image_size": list(size) if size is not None else None,
         "targets": targets,
     }
@@ -103,6 +104,7 @@ def explanation_from_dict(data: dict[str, Any]) -> Explanation:
     targets = [_target_from_dict(entry, f"data['targets'][{i}]") for i, entry in enumerate(entries)]
     fields = ("estimator", "method", "description", "layer", "is_regression", "error")
     values = {key: _required(data, key, "data") for key in fields}
+    values["source"] = data.get("source")  # dicts made before it existed lack it
     return _made(Explanation, "data", targets=targets, image=_image_from_dict(data), **values)
 
 

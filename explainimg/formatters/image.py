@@ -1,7 +1,7 @@
 """Heatmaps as pictures: grey heatmaps, upsampled heatmaps, and coloured overlays (no TensorFlow).
 
 >>> import numpy as np
->>> from PIL import Image
+>>> from PIL import Image, ImageDraw, ImageFont
 >>> heatmap = np.array([[0.0, 1.0], [0.5, 0.0]], dtype="float32")
 >>> heatmap_to_image(heatmap).size
 (2, 2)
@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import matplotlib
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import bad_argument, bad_type, said
 from ..explanation import Explanation, checked_explanation, target_at
@@ -214,6 +214,24 @@ def format_as_image(
         colormap=colormap,
         resampling_filter=resampling_filter,
     )
+
+
+LABEL_HEIGHT = 18
+"""Pixels of the white strip :func:`labelled` adds under a picture for its label."""
+
+
+def labelled(picture: Image.Image, label: str) -> Image.Image:
+    """``picture`` (as RGB) above a white strip with ``label`` written in black, cut to the
+    picture's width.
+
+    >>> labelled(Image.new("RGB", (40, 30)), "281 tabby").size
+    (40, 48)
+    """
+    result = Image.new("RGB", (picture.width, picture.height + LABEL_HEIGHT), "white")
+    result.paste(picture.convert("RGB"), (0, 0))
+    font = ImageFont.load_default(size=LABEL_HEIGHT - 6)
+    ImageDraw.Draw(result).text((2, picture.height + 2), label, fill="black", font=font)
+    return result
 
 
 ROW_GAP = 4
