@@ -123,7 +123,7 @@ def test_report_has_a_summary_with_thumbnails_and_a_section_per_image():
     assert len(thumbnails) == 5
     assert all(decode(img["src"]).size == (64, 64) for img in thumbnails)
     assert len(page.images) == 5 * 3  # thumbnail, input, one overlay each
-    assert page.cells[:6] == ["0", "", "Image 0 (64 x 64)", "1", "disc", "0.900"]
+    assert page.cells[:6] == ["0", "", "Image 0 (96 x 96)", "1", "disc", "0.900"]
 
 
 def test_explanation_shows_itself_in_jupyter():
@@ -160,7 +160,7 @@ def test_error_explanations_render():
 def test_captions_title_the_images_of_a_report():
     html = format_as_html(fake.many(2), captions=["<cat>.jpg", "dog.png"])
     assert "<h2>&lt;cat&gt;.jpg</h2>" in html and "<h2>dog.png</h2>" in html
-    assert "<h2>Image 0 (64 x 64)</h2>" in format_as_html(fake.many(1))
+    assert "<h2>Image 0 (224 x 224)</h2>" in format_as_html(fake.many(1))
 
 
 def test_images_read_from_files_are_titled_by_their_file_names(tmp_path):

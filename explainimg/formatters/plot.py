@@ -10,7 +10,7 @@ or kept in pyplot's list of open figures; Jupyter displays the returned figure.
 ...     image=Image.new("RGB", (32, 32)),
 ...     targets=[TargetExplanation(1, "cat", 2.0, 0.5, np.ones((4, 4), "float32"))])
 >>> figure = plot_explanation(expl)
->>> [axes.gettarget_label() for axes in figure.axes]
+>>> [axes.get_title() for axes in figure.axes]
 ['input', '1 cat, p=0.500', '']
 """
 
@@ -77,7 +77,7 @@ def plot_explanation(
     grid = figure.subplots(rows, cols, squeeze=False)
     axes = list(grid.ravel())
     axes[0].imshow(np.asarray(expl.image))
-    axes[0].settarget_label("input")
+    axes[0].set_title("input")
     for ax, position in zip(axes[1:], positions, strict=False):
         target = expl.targets[position]
         drawn = overlay(
@@ -88,7 +88,7 @@ def plot_explanation(
             resampling_filter=resampling_filter,
         )
         ax.imshow(np.asarray(drawn))
-        ax.settarget_label(target_label(target), parse_math=False)  # a "$" in a class name is text
+        ax.set_title(target_label(target), parse_math=False)  # a "$" in a class name is text
     for ax in axes:
         ax.set_axis_off()
     for ax in axes[panels:]:
@@ -121,7 +121,7 @@ def plot_comparison(
     ...             TargetExplanation(1, "cat", 2.0, 0.5, np.ones((4, 4), "float32")),
     ...             TargetExplanation(2, "dog", 1.0, 0.2, np.eye(4, dtype="float32"))])
     >>> figure = plot_comparison([of("Grad-CAM"), of("LayerCAM")])
-    >>> [axes.gettarget_label() for axes in figure.axes[:3]]
+    >>> [axes.get_title() for axes in figure.axes[:3]]
     ['input', 'Grad-CAM', 'LayerCAM']
     """
     if isinstance(expls, Explanation) or not isinstance(expls, Sequence) or not expls:
@@ -145,7 +145,7 @@ def plot_comparison(
     for row in range(rows):
         grid[row, 0].imshow(np.asarray(expls[0].image))
         label = target_label(expls[0].targets[row]) if classes else "no target"
-        grid[row, 0].settarget_label("input" if row == 0 else "", parse_math=False)
+        grid[row, 0].set_title("input" if row == 0 else "", parse_math=False)
         grid[row, 0].set_ylabel(label)
         for col, expl in enumerate(expls, start=1):
             drawn = overlay(
@@ -156,7 +156,7 @@ def plot_comparison(
                 resampling_filter=resampling_filter,
             )
             grid[row, col].imshow(np.asarray(drawn))
-            grid[row, col].settarget_label(expl.method if row == 0 else "", parse_math=False)
+            grid[row, col].set_title(expl.method if row == 0 else "", parse_math=False)
     for ax in grid.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
