@@ -13,7 +13,7 @@ from .as_dict import explanation_from_dict, format_as_dict
 from .audit_html import format_audit_as_html
 from .html import format_as_html
 from .image import expand_heatmap, format_as_image, heatmap_to_image
-from .plot import plot_explanation
+from .plot import plot_comparison, plot_explanation
 from .text import format_as_text
 
 __all__ = [
@@ -26,5 +26,6 @@ __all__ = [
     "format_audit_as_html",
     "heatmap_to_image",
     "image",
+    "plot_comparison",
     "plot_explanation",
 ]
