@@ -14,6 +14,7 @@ pytestmark = pytest.mark.core
 PACKAGE = Path(__file__).resolve().parent.parent / "explainimg"
 ROLE_PACKAGES = {
     "audit",
+    "callbacks",
     "demo",
     "engine",
     "formatters",

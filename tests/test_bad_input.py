@@ -972,3 +972,72 @@ def test_a_score_cut_off_by_stop_gradient_is_reported_not_wrapped(options, where
     with pytest.raises(ei.ExplanationError) as caught:
         ei.explain_prediction(model, x, **options)
     assert str(caught.value) == (f"The model's output does not depend on {where or 'its input'}.")
+
+
+# --- ExplainCallback (issue 24): checked when it is made, before fit spends an epoch ---------
+
+_CALLBACK_IMAGES = np.zeros((2, 32, 32, 3), np.float32)
+_FOR_ALL = "one class id per image (2), one id for all, or None"
+CALLBACK_CASES = {
+    "images of rank 2": (
+        dict(images=np.zeros((32, 32))),
+        ValueError,
+        "images: expected images of shape (B, H, W, C) or (H, W, C), got ndarray of shape (32, 32)",
+    ),
+    "images None": (
+        dict(images=None),
+        TypeError,
+        "images: expected an image array, tensor, PIL image or image file path, got NoneType",
+    ),
+    "images a missing folder": (
+        dict(images="photos/"),
+        ValueError,
+        "images: expected an image array, tensor, PIL image or image file path, got "
+        "'photos/', which is not a file",
+    ),
+    "every 0": (dict(every=0), ValueError, "every: expected a positive integer, got 0"),
+    "every 1.5": (dict(every=1.5), TypeError, "every: expected a positive integer, got float"),
+    "neither log_dir nor html": (
+        dict(html=None),
+        ValueError,
+        "log_dir: expected a folder for TensorBoard event files, or html= the path of a page: "
+        "at least one of them, got log_dir=None and html=None",
+    ),
+    "one box for two images": (
+        dict(boxes=[(0, 0, 4, 4)]),
+        ValueError,
+        "boxes: expected one box per image (2), got 1 boxes",
+    ),
+    "a box outside the image": (
+        dict(boxes=[(0, 0, 4, 4), (0, 0, 40, 40)]),
+        ValueError,
+        "boxes[1]: expected (top, left, bottom, right) inside a 32x32 image, got (0, 0, 40, 40)",
+    ),
+    "three class ids for two images": (
+        dict(targets=[0, 1, 2]),
+        ValueError,
+        f"targets: expected {_FOR_ALL}, got 3 class ids",
+    ),
+    "one-hot labels as targets": (
+        dict(targets=np.eye(2)),
+        TypeError,
+        f"targets: expected {_FOR_ALL}, got ndarray of shape (2, 2) and dtype float64. "
+        "For one-hot labels pass labels.argmax(axis=1).",
+    ),
+    "deletion_auc a string": (
+        dict(deletion_auc="yes"),
+        TypeError,
+        "deletion_auc: expected True or False, got str",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CALLBACK_CASES, ids=list(CALLBACK_CASES))
+def test_bad_callback_argument_message(case, tmp_path):
+    from explainimg.callbacks import ExplainCallback
+
+    overrides, error, message = CALLBACK_CASES[case]
+    options = {"images": _CALLBACK_IMAGES, "html": tmp_path / "page.html", **overrides}
+    with pytest.raises(error) as caught:
+        ExplainCallback(options.pop("images"), **options)
+    assert str(caught.value) == message

@@ -6,6 +6,7 @@ import attrs
 import keras
 import numpy as np
 import pytest
+from PIL import Image
 
 import explainimg as ei
 from explainimg import metrics
@@ -114,6 +115,24 @@ def test_pointing_game_and_energy_on_known_boxes():
     )
     assert metrics.energy_in_box(np.zeros((4, 4)), box=(0, 0, 3, 3), image_size=size) == 0.0
     assert not metrics.pointing_game(np.zeros((4, 4)), box=(0, 0, 31, 31), image_size=size)
+
+
+def test_mean_heat_in_box_is_the_mean_of_the_upsampled_map_there():
+    heatmap = np.array([[0.0, 1.0], [0.5, 0.25]], dtype=np.float32)
+    size = (16, 16)
+    # The reference: PIL's bilinear upsampling of the map, then a plain mean over the box.
+    heat = np.asarray(Image.fromarray(heatmap).resize(size, Image.BILINEAR), dtype=np.float64)
+    for box in [(0, 0, 15, 15), (0, 8, 7, 15), (3, 2, 12, 5)]:
+        top, left, bottom, right = box
+        expected = heat[top : bottom + 1, left : right + 1].mean()
+        got = metrics.mean_heat_in_box(heatmap, box=box, image_size=size)
+        assert got == pytest.approx(expected, abs=1e-6)
+    mask = heat > 0.6
+    assert metrics.mean_heat_in_box(heatmap, mask=mask, image_size=size) == pytest.approx(
+        heat[mask].mean(), abs=1e-6
+    )
+    empty = np.zeros((16, 16), dtype=bool)
+    assert metrics.mean_heat_in_box(heatmap, mask=empty, image_size=size) == 0.0
 
 
 def test_pointing_game_on_the_trained_model(shapes_model):

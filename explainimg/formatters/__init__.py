@@ -11,6 +11,7 @@ True
 from . import image
 from .as_dict import explanation_from_dict, format_as_dict
 from .audit_html import format_audit_as_html
+from .epochs_html import format_epochs_as_html
 from .html import format_as_html
 from .image import expand_heatmap, format_as_image, heatmap_to_image
 from .plot import plot_comparison, plot_explanation
@@ -24,6 +25,7 @@ __all__ = [
     "format_as_image",
     "format_as_text",
     "format_audit_as_html",
+    "format_epochs_as_html",
     "heatmap_to_image",
     "image",
     "plot_comparison",

@@ -2,7 +2,8 @@
 
 - :func:`deletion` / :func:`insertion`: curves and AUC of the class probability as the hottest
   pixels are removed / revealed first (RISE).
-- :func:`pointing_game`, :func:`energy_in_box`: does the heat sit on a known object?
+- :func:`pointing_game`, :func:`energy_in_box`, :func:`mean_heat_in_box`: does the heat sit
+  on a known object?
 - :func:`randomization_check`: does the map change when the model's weights are randomised?
 
 All take Explanations from any method, so methods can be compared on your own data. May
@@ -15,7 +16,7 @@ formatters or the pipeline.
 """
 
 from .curves import Curve, auc, deletion, insertion
-from .localization import energy_in_box, pointing_game
+from .localization import energy_in_box, mean_heat_in_box, pointing_game
 from .randomization import RandomizationResult, randomization_check, randomized_copy, spearman
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "deletion",
     "energy_in_box",
     "insertion",
+    "mean_heat_in_box",
     "pointing_game",
     "randomization_check",
     "randomized_copy",

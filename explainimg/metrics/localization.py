@@ -1,4 +1,4 @@
-"""Does the heat sit on the object? Pointing game and energy in a box (NumPy only).
+"""Does the heat sit on the object? Pointing game, energy and mean heat in a box (NumPy only).
 
 Boxes are ``(top, left, bottom, right)`` in pixels of ``expl.image``, bounds included; a mask
 is a boolean array of the image's (height, width). Heatmaps are upsampled to the image
@@ -126,8 +126,38 @@ def energy_in_box(
 ) -> float:
     """Share of the upsampled heatmap's total heat that falls inside the box or mask
     (0.0 for an all-zero map)."""
-    heatmap, size = _heatmap_and_size(subject, target, image_size)
-    region = region_mask(box, mask, size)
-    heat = upsample_heatmap(heatmap, size, Image.BILINEAR).astype(np.float64)
+    heat, region = _heat_and_region(subject, box, mask, target, image_size)
     total = heat.sum()
     return float(heat[region].sum() / total) if total > 0 else 0.0
+
+
+def mean_heat_in_box(
+    subject: Explanation | np.ndarray,
+    *,
+    box: Box | None = None,
+    mask: np.ndarray | None = None,
+    target: int = 0,
+    image_size: tuple[int, int] | None = None,
+) -> float:
+    """Mean heat of the upsampled heatmap over the box or mask, in [0, 1]: 1.0 when all of
+    the box is at full heat, whatever the heat outside it (0.0 for an empty mask).
+
+    >>> heatmap = np.zeros((2, 2), dtype="float32"); heatmap[0, 0] = 1.0
+    >>> round(mean_heat_in_box(heatmap, box=(0, 0, 0, 0), image_size=(2, 2)), 3)
+    1.0
+    """
+    heat, region = _heat_and_region(subject, box, mask, target, image_size)
+    return float(heat[region].mean()) if region.any() else 0.0
+
+
+def _heat_and_region(
+    subject: Explanation | np.ndarray,
+    box: Box | None,
+    mask: np.ndarray | None,
+    target: int,
+    image_size: tuple[int, int] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The heatmap upsampled (bilinear, float64) to the image, and the region's mask."""
+    heatmap, size = _heatmap_and_size(subject, target, image_size)
+    region = region_mask(box, mask, size)
+    return upsample_heatmap(heatmap, size, Image.BILINEAR).astype(np.float64), region

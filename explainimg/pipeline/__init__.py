@@ -3,5 +3,6 @@ and box files, streaming results to JSON Lines, NPZ shards, overlays and reports
 killed run, writing every file atomically.
 
 May import anything below it (inputs, the explainer, audit, formatters); nothing but the
-command line and the integrations imports it.
+command line, the integrations and the training callback
+(its atomic writes) import it.
 """
