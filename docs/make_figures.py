@@ -16,7 +16,7 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run_blocks import DOCS, doc_namespace, run_page
+from run_blocks import DOCS, run_page
 
 FIGURES = DOCS / "figures"
 PAGES = ("tutorial.md", "audit.md", "training.md")
@@ -60,7 +60,7 @@ def main() -> None:
             here = os.getcwd()
             os.chdir(scratch)
             try:
-                for _ in run_page(DOCS / page, doc_namespace(), on_figure=save):
+                for _ in run_page(DOCS / page, {}, on_figure=save):
                     pass
             finally:
                 os.chdir(here)

@@ -1,4 +1,5 @@
-"""The public entry points: explain one image, many images, or explain and draw in one step.
+"""The public entry points: explain one image, many images, explain and draw in one step, or
+compare methods on one image.
 
 >>> import keras, numpy as np
 >>> model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(4, 3, name="conv"),
@@ -11,16 +12,21 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
+from matplotlib.figure import Figure
 from PIL import Image
 
 from .engine.kind_function import as_model, example_shape
+from .errors import bad_type
 from .explainer import Explainer
 from .explanation import Explanation
-from .formatters.image import format_as_image, side_by_side
+from .formatters.image import format_as_image, labelled, side_by_side
+from .formatters.plot import plot_comparison
+from .formatters.summary import target_label
+from .methods import get_method
 
 
 def _explainer(model: Any, image_shape: tuple[int, ...] | None, **options: Any) -> Explainer:
@@ -43,6 +49,7 @@ def explain_prediction(
     image_input: Any = None,
     token_grid: Any = None,
     preprocess: Any = None,
+    size: Any = None,
 ) -> Explanation:
     """Explain what the model saw in one image, for one or several classes.
 
@@ -65,6 +72,9 @@ def explain_prediction(
     - ``token_grid``: (h, w) patch grid of a transformer layer's tokens, when it cannot be
       inferred; ``preprocess``: a function from the pictures in ``x`` to model inputs, or
       ``"model"`` for a KerasHub model's own preprocessor (overlays show ``x`` as given).
+    - ``size``: (width, height) to resize PIL images to, for a model whose input leaves
+      height and width open (``keras.Input((None, None, 3))``). Without it such a model is
+      fed each PIL image at its own size, and arrays always at theirs.
 
     Scores are taken before the output softmax/sigmoid without changing the model (see
     :mod:`explainimg.engine.outputs` for single-unit sigmoid and regression outputs).
@@ -88,6 +98,7 @@ def explain_prediction(
         image_input=image_input,
         token_grid=token_grid,
         preprocess=preprocess,
+        size=size,
     )
     return explainer.explain(x, targets=targets, top=top, image=image, target_names=target_names)
 
@@ -107,6 +118,7 @@ def explain_predictions(
     image_input: Any = None,
     token_grid: Any = None,
     preprocess: Any = None,
+    size: Any = None,
 ) -> Iterator[Explanation]:
     """Explain many images, ``batch_size`` at a time; yields one Explanation per image, in order.
 
@@ -133,6 +145,7 @@ def explain_predictions(
         image_input=image_input,
         token_grid=token_grid,
         preprocess=preprocess,
+        size=size,
     )
     return explainer.explain_stream(
         xs,
@@ -155,15 +168,16 @@ def show_prediction(model: keras.Model, x: Any, **options: Any) -> Image.Image:
     ``target_names``, ``method`` to the explanation; ``target``, ``alpha_limit``, ``colormap``,
     ``resampling_filter`` to the picture). The returned PIL image shows itself in Jupyter.
     With several classes (``top=3``, ``targets=[...]``) and no ``target=``, it holds all their
-    overlays in a row, in the order of ``expl.targets``; ``target=i`` gives only the i-th.
+    overlays in a row, in the order of ``expl.targets``, each labelled "class name, p=...";
+    ``target=i`` gives only the i-th.
 
     >>> import keras, numpy as np
     >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3),
     ...     keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
     >>> show_prediction(model, np.zeros((8, 8, 3)), alpha_limit=1.0).size
     (8, 8)
-    >>> show_prediction(model, np.zeros((8, 8, 3)), top=2).size  # two overlays, 4 px apart
-    (20, 8)
+    >>> show_prediction(model, np.zeros((8, 8, 3)), top=2).size  # two labelled overlays
+    (20, 26)
     """
     unknown = sorted(set(options) - _EXPLAIN_OPTIONS - _FORMAT_OPTIONS)
     if unknown:
@@ -177,5 +191,56 @@ def show_prediction(model: keras.Model, x: Any, **options: Any) -> Image.Image:
     expl = explain_prediction(model, x, **explain_options)
     if "target" in format_options or len(expl.targets) == 1:
         return format_as_image(expl, **format_options)
-    positions = range(len(expl.targets))
-    return side_by_side([format_as_image(expl, target=i, **format_options) for i in positions])
+    return side_by_side(
+        [
+            labelled(format_as_image(expl, target=i, **format_options), target_label(target))
+            for i, target in enumerate(expl.targets)
+        ]
+    )
+
+
+_COMPARE_FORMAT_OPTIONS = frozenset(inspect.signature(plot_comparison).parameters) - {"expls"}
+
+
+def compare_methods(
+    model: keras.Model,
+    x: Any,
+    *,
+    methods: Sequence[Any] = ("gradcam", "gradcam++", "layercam", "saliency"),
+    **options: Any,
+) -> Figure:
+    """Explain ``x`` with each of ``methods`` (keys or configured methods) and draw a grid:
+    one row per target, one column per method. The figure shows itself in Jupyter.
+
+    Keywords go to :func:`explain_prediction` (``targets``, ``top``, ``target_names``,
+    ``image``, ``layer``, ...; ``layer`` only to the methods that use one) or to
+    :func:`~explainimg.formatters.plot.plot_comparison` (``alpha_limit``, ``colormap``,
+    ``clip``, ``panel_size``, ...).
+
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3),
+    ...     keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+    >>> figure = compare_methods(model, np.zeros((8, 8, 3)), methods=["gradcam", "saliency"],
+    ...                          top=2)
+    >>> [axes.get_title() for axes in figure.axes[:3]]
+    ['input', 'Grad-CAM', 'Saliency']
+    """
+    unknown = sorted(set(options) - (_EXPLAIN_OPTIONS - {"method"}) - _COMPARE_FORMAT_OPTIONS)
+    if unknown:
+        raise TypeError(
+            f"compare_methods() got unexpected keyword argument(s) {', '.join(unknown)}; "
+            f"explanation options: {', '.join(sorted(_EXPLAIN_OPTIONS))}; "
+            f"figure options: {', '.join(sorted(_COMPARE_FORMAT_OPTIONS))}"
+        )
+    if isinstance(methods, (str, bytes)) or not isinstance(methods, Sequence) or not methods:
+        raise bad_type("methods", "a non-empty list of method keys or methods", methods)
+    explain_options = {k: v for k, v in options.items() if k in _EXPLAIN_OPTIONS}
+    figure_options = {k: v for k, v in options.items() if k in _COMPARE_FORMAT_OPTIONS}
+    expls = []
+    for method in methods:
+        chosen = get_method(method)
+        method_options = dict(explain_options)
+        if not chosen.needs_layer:
+            method_options.pop("layer", None)
+        expls.append(explain_prediction(model, x, method=chosen, **method_options))
+    return plot_comparison(expls, **figure_options)

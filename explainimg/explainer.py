@@ -31,6 +31,7 @@ from .inputs.arguments import (
     check_input_shape,
     check_list_count,
     checked_image,
+    checked_size,
     checked_target_names,
     checked_top,
     image_batch,
@@ -38,7 +39,7 @@ from .inputs.arguments import (
     one_image,
     target_matrix,
 )
-from .inputs.batches import count_images, iter_chunks
+from .inputs.batches import count_images, file_sources, iter_chunks
 from .inputs.model_inputs import InputLayout, channels_last_pixels, check_rows
 from .inputs.preprocessing import checked_preprocess
 from .results import Names, explanation_of
@@ -82,12 +83,14 @@ class Explainer:
         image_input: Any = None,
         token_grid: Any = None,
         preprocess: Any = None,
+        size: Any = None,
     ) -> None:
         self._layer = layer
         self._method = method
         self._choices = {"image_input": image_input, "output": output, "token_grid": token_grid}
         self._plan = plan_for(model, layer, method, self._choices)
         self.model = model
+        self._size = checked_size(size, tuple(self._plan.anatomy.io.image_spec[0]))
         check_input_shape(self._input_shape)
         io = self._plan.anatomy.io
         self._layout = InputLayout(
@@ -107,6 +110,7 @@ class Explainer:
             "layer": self.layer,
             "method": self._plan.method,
             "target_names": self.target_names,
+            "size": self._size,
         }
         return _rebuilt_explainer, (model_to_bytes(self.model), options)
 
@@ -164,7 +168,9 @@ class Explainer:
         batch, original = one_image(image_part, self._input_shape)
         check_rows(extras, self._layout.extra_names, 1, "x")
         display = checked_image(image)
-        (expl,) = self._explain(batch, extras, [original], [display], targets, top, target_names)
+        (expl,) = self._explain(
+            batch, extras, [original], [display], targets, top, target_names, file_sources(x)
+        )
         if not expl.targets:
             raise ExplanationError(expl.error)
         return expl
@@ -190,7 +196,9 @@ class Explainer:
         batch, originals = image_batch(image_part, self._input_shape)
         check_rows(extras, self._layout.extra_names, batch.shape[0], "xs")
         displays = self._displays(images, batch.shape[0])
-        return self._explain(batch, extras, originals, displays, targets, top, target_names)
+        return self._explain(
+            batch, extras, originals, displays, targets, top, target_names, file_sources(xs)
+        )
 
     def explain_stream(
         self,
@@ -247,6 +255,7 @@ class Explainer:
                     chunk_targets,
                     top,
                     target_names,
+                    file_sources(chunk),
                     pad_to=batch_size,
                 )
                 done += batch.shape[0]
@@ -271,7 +280,13 @@ class Explainer:
 
     @property
     def _input_shape(self) -> tuple[int | None, ...]:
-        return tuple(self._plan.anatomy.io.image_spec[0])
+        """The model's image input shape, with ``size`` filled in where the model leaves
+        height and width open."""
+        shape = tuple(self._plan.anatomy.io.image_spec[0])
+        if self._size is None:
+            return shape
+        width, height = self._size
+        return (shape[0], height, width, *shape[3:])
 
     def _model_batch(self, batch: np.ndarray) -> np.ndarray:
         """What the model gets for ``batch``: the batch itself, or it preprocessed."""
@@ -310,6 +325,7 @@ class Explainer:
         targets: Any,
         top: int | None,
         target_names: Any,
+        sources: list[str | None],
         pad_to: int | None = None,
     ) -> list[Explanation]:
         self._check_choice(targets, top)
@@ -339,7 +355,13 @@ class Explainer:
                 result = plan.compiled.run(model_batch, extras=extras, top=k, pad_to=pad_to)
         return [
             explanation_of(
-                self.model.name, plan, result, i, names, displays[i] or originals[i] or batch[i]
+                self.model.name,
+                plan,
+                result,
+                i,
+                names,
+                displays[i] or originals[i] or batch[i],
+                sources[i] if i < len(sources) else None,
             )
             for i in range(batch.shape[0])
         ]

@@ -224,6 +224,7 @@ class Explanation:
     ``provenance`` records where it comes from (software versions, method and settings, seed,
     layer: :func:`explainimg.engine.provenance.plan_provenance`), or None; it is left out of
     comparisons.
+    ``source`` is the path of the file the image was read from, as given, or None.
     """
 
     estimator: str = attrs.field(validator=_of_type(str, "the model's name (str)"))
@@ -247,6 +248,9 @@ class Explanation:
     )
     error: str | None = attrs.field(
         default=None, validator=attrs.validators.optional(_of_type(str, "a message (str)"))
+    )
+    source: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_of_type(str, "a file path (str)"))
     )
     provenance: dict[str, Any] | None = attrs.field(
         default=None,

@@ -33,6 +33,8 @@ _SCORE_WORDING = {
     "softmax": "scores are the logits before the softmax, probabilities its output",
     "sigmoid": "scores are the logits before the sigmoid, probabilities its output",
     "binary": "class 1 is the sigmoid unit (score = logit), class 0 its complement (-logit)",
+    "logits": "scores are the model's outputs, logits by design of a KerasHub ImageClassifier, "
+    "and probabilities their softmax",
     "scores": "scores are the model's outputs (no softmax or sigmoid found, so no probabilities)",
     "regression": "the score is the model's single regression output",
     "custom": "scores come from the given score functions",
@@ -46,9 +48,10 @@ def explanation_of(
     i: int,
     names: Names,
     picture: Image.Image | np.ndarray,
+    source: str | None = None,
 ) -> Explanation:
     """The Explanation of image ``i`` of ``result``, drawn on ``picture``, for the model named
-    ``estimator``; ``names`` name the classes."""
+    ``estimator``; ``names`` name the classes, ``source`` is the file the image came from."""
     layer = plan.compiled.layer_path
     image = picture if isinstance(picture, Image.Image) else array_to_image(picture)
     common = dict(
@@ -58,6 +61,7 @@ def explanation_of(
         layer=layer,
         is_regression=plan.head.kind == "regression",
         provenance=plan_provenance(plan.method, layer, estimator),
+        source=source,
     )
     if not result.finite[i]:
         where = "its input gradients" if layer is None else f"layer {layer!r}"

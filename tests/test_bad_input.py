@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import random
 import re
@@ -40,7 +41,10 @@ CASES = {
     "x of rank 2": (
         dict(x=np.zeros((32, 32))),
         ValueError,
-        "x: expected one image of shape (H, W, C) or (1, H, W, C), got ndarray of shape (32, 32)",
+        "x: expected one image of shape (H, W, C) or (1, H, W, C), got ndarray of shape "
+        "(32, 32). For a greyscale image, repeat it into three channels: "
+        "np.repeat(x[..., np.newaxis], 3, axis=-1), or open the file with PIL's "
+        "Image.open(path).convert('RGB').",
     ),
     "x of rank 5": (
         dict(x=np.zeros((1, 1, 32, 32, 3))),
@@ -52,7 +56,16 @@ CASES = {
         dict(x=np.zeros((32, 32, 1))),
         ValueError,
         "x: expected an image with 3 channels (the model's input), got 1 channels, "
-        "shape (1, 32, 32, 1)",
+        "shape (1, 32, 32, 1). For a greyscale image, repeat it into three channels: "
+        "np.repeat(x[..., np.newaxis], 3, axis=-1), or open the file with PIL's "
+        "Image.open(path).convert('RGB').",
+    ),
+    "x laid out channels-first": (
+        dict(x=np.zeros((3, 32, 32))),
+        ValueError,
+        "x: expected an image with 3 channels (the model's input), got 32 channels, "
+        "shape (1, 3, 32, 32). It looks channels-first (3 channels before height and width); "
+        "the model takes channels-last images: use np.moveaxis(x, -3, -1).",
     ),
     "x of the wrong size": (
         dict(x=np.zeros((28, 30, 3))),
@@ -113,7 +126,8 @@ CASES = {
     "targets a string": (
         dict(targets="ab"),
         TypeError,
-        "targets: expected a list of class ids, got str",
+        "targets: expected a list of class ids, got str. Class names go in target_names=; "
+        "targets takes class ids.",
     ),
     "target out of range": (
         dict(targets=[1, 4]),
@@ -138,7 +152,8 @@ CASES = {
     "a class name where class ids belong": (
         dict(targets=["someotherstring"]),
         TypeError,
-        "targets[0]: expected a class id (an integer), got str",
+        "targets[0]: expected a class id (an integer), got str. Class names go in "
+        "target_names=; targets takes class ids.",
     ),
     "None among the class ids": (
         dict(targets=[1, None]),
@@ -191,6 +206,21 @@ CASES = {
         dict(target_names=["a", "b"]),
         ValueError,
         "target_names: expected 4 names (one per class of the model), got 2 names",
+    ),
+    "target_names keyed by words": (
+        dict(target_names={"cat": "a cat"}),
+        TypeError,
+        "target_names: expected class ids between 0 and 3 (or their text) as keys, got str",
+    ),
+    "target_names keyed beyond the classes": (
+        dict(target_names={"7": "seven"}),
+        ValueError,
+        "target_names: expected class ids between 0 and 3 as keys (the model's classes), got 7",
+    ),
+    "target_names with a number for a name": (
+        dict(target_names={0: 3.5}),
+        TypeError,
+        "target_names[0]: expected a class name or a (wordnet id, name) pair, got float",
     ),
     "unknown output": (
         dict(output="size"),
@@ -321,7 +351,8 @@ BAD_MODELS = {
     "not a model": (
         lambda: "model.keras",
         TypeError,
-        "model: expected a keras.Model (Keras 3) or a function from images to scores, got str",
+        "model: expected a keras.Model (Keras 3) or a function from images to scores, got str. "
+        "Load the file first: model = keras.saving.load_model('model.keras').",
     ),
     "two outputs without output=": (
         _two_outputs,
@@ -806,6 +837,16 @@ def test_none_class_name_means_unknown(model):
     assert [t.target_name for t in expl.targets] == [None, "b"]
 
 
+def test_class_names_from_json_keep_their_names(model, tmp_path):
+    # The layouts JSON gives: string keys, and Keras' imagenet_class_index.json pairs.
+    path = tmp_path / "classes.json"
+    path.write_text(json.dumps({"0": ["n01440764", "tench"], "1": "goldfish", "3": ["n3", "d"]}))
+    names = json.loads(path.read_text())
+    expl = ei.explain_prediction(model, GOOD, targets=[0, 1, 2, 3], target_names=names)
+    assert [t.target_name for t in expl.targets] == ["tench", "goldfish", None, "d"]
+    assert names["0"] == ["n01440764", "tench"]  # the user's dict is left as it came
+
+
 @pytest.mark.parametrize("name", ["$\\frac{a}{$", "cost $5", "$x^2$"])
 def test_dollar_in_a_class_name_is_plain_text_in_figures(name):
     target = TargetExplanation(1, name, 1.0, 0.5, HEAT)
@@ -861,6 +902,38 @@ def test_auc_arguments(case):
     (fractions, values), message = AUC_CASES[case]
     with pytest.raises(ValueError) as caught:
         ei.metrics.auc(np.array(fractions), np.array(values))
+    assert str(caught.value) == message
+
+
+LOCALISATION_CASES = {
+    "tolerance a string": (
+        lambda: ei.metrics.pointing_game(HEAT, box=(0, 0, 3, 3), image_size=(8, 8), tolerance="5"),
+        TypeError,
+        "tolerance: expected a distance in pixels (a number >= 0), got str. Use tolerance=5.",
+    ),
+    "negative tolerance": (
+        lambda: ei.metrics.pointing_game(HEAT, box=(0, 0, 3, 3), image_size=(8, 8), tolerance=-1),
+        ValueError,
+        "tolerance: expected a distance in pixels (a number >= 0), got -1.0",
+    ),
+    "spearman of two shapes": (
+        lambda: ei.metrics.spearman(np.zeros((4, 4)), np.zeros((2, 8))),
+        ValueError,
+        "b: expected an array of the shape of a, (4, 4), got ndarray of shape (2, 8)",
+    ),
+    "spearman of NaN": (
+        lambda: ei.metrics.spearman(np.full(3, np.nan), np.zeros(3)),
+        ValueError,
+        "a: expected finite numbers, got an array containing NaN or inf",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LOCALISATION_CASES, ids=list(LOCALISATION_CASES))
+def test_metric_helpers_name_their_arguments(case):
+    call, error, message = LOCALISATION_CASES[case]
+    with pytest.raises(error) as caught:
+        call()
     assert str(caught.value) == message
 
 

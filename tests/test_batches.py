@@ -155,3 +155,36 @@ def test_progress_bar_is_opt_in(model, capsys):
     list(ei.explain_predictions(model, _images(5), batch_size=2, progress=True))
     out, err = capsys.readouterr()
     assert out == "" and "explained 5/5 images" in err  # tqdm, on stderr
+
+
+def _open_size_model() -> keras.Model:
+    inputs = keras.Input((None, None, 3))
+    features = keras.layers.Conv2D(4, 3, strides=2, name="conv")(inputs)
+    pooled = keras.layers.GlobalAveragePooling2D()(features)
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(pooled))
+
+
+def test_open_size_model_takes_a_pil_image_at_its_size_or_at_size():
+    model = _open_size_model()
+    picture = Image.fromarray(np.random.default_rng(3).integers(0, 255, (40, 60, 3), "uint8"))
+    own = ei.explain_prediction(model, picture)
+    assert own.targets[0].heatmap.shape == (19, 29)  # conv of stride 2 over 40 x 60
+    resized = ei.explain_prediction(model, picture, size=(32, 24))
+    assert resized.targets[0].heatmap.shape == (11, 15)
+    pixels = np.asarray(picture.resize((32, 24), Image.BILINEAR), dtype="float32")
+    expected = model.predict(pixels[np.newaxis], verbose=0)[0]
+    assert resized.targets[0].proba == pytest.approx(float(expected.max()), rel=1e-5)
+    assert resized.image.size == (60, 40)  # shown on the picture as it came
+
+
+def test_size_must_agree_with_a_fixed_input(model):
+    with pytest.raises(ValueError) as caught:
+        ei.explain_prediction(model, builders.image(seed=1), size=(64, 64))
+    assert str(caught.value) == (
+        "size: expected None or the model's input size (32, 32) as (width, height), got (64, 64)"
+    )
+    with pytest.raises(TypeError) as caught:
+        ei.explain_prediction(model, builders.image(seed=1), size=32)
+    assert str(caught.value) == (
+        "size: expected (width, height) in pixels, two positive integers, got int"
+    )

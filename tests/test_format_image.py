@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import matplotlib
 import numpy as np
 import pytest
@@ -183,3 +184,85 @@ def test_show_prediction_routes_options_and_rejects_unknown_ones():
     assert shown.tobytes() == expected.tobytes()
     with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) alpha;"):
         ei.show_prediction(model, x, alpha=0.3)
+
+
+def test_several_classes_are_shown_in_a_row_each_labelled():
+    model = builders.sequential_dense_softmax()
+    x = builders.image(seed=7)
+    names = ["zero", "one", "two", "three"]
+    shown = ei.show_prediction(model, x, top=3, target_names=names)
+    expl = ei.explain_prediction(model, x, top=3, target_names=names)
+    panels = [format_as_image(expl, target=i) for i in range(3)]
+    assert shown.size == (3 * 32 + 2 * 4, 32 + 18)
+    for i, panel in enumerate(panels):
+        left = i * (32 + 4)
+        np.testing.assert_array_equal(np.asarray(shown)[:32, left : left + 32], np.asarray(panel))
+        label = np.asarray(shown)[32:, left : left + 32]
+        assert (label < 128).any()  # dark text on the white strip
+    first = np.asarray(shown)[32:, :32]
+    second = np.asarray(shown)[32:, 36:68]
+    assert not np.array_equal(first, second)  # each panel has its own label
+    assert expl.targets[0].target_name in ei.formatters.summary.target_label(expl.targets[0])
+
+
+def _sparse_explanation(layer: str | None) -> Explanation:
+    heat = np.zeros((32, 32), dtype=np.float32)
+    heat[4, 5], heat[20, 9], heat[11, 30] = 1.0, 0.4, 0.2  # a few pixels hold all the heat
+    heat[heat == 0] = np.linspace(0.0, 0.01, int((heat == 0).sum()), dtype=np.float32)
+    expl = _explanation(Image.new("RGB", (32, 32)), heat)
+    return Explanation(**{**attrs.asdict(expl, recurse=False), "layer": layer})
+
+
+def test_sparse_input_maps_are_drawn_clipped_and_the_raw_map_stays():
+    expl = _sparse_explanation(layer=None)
+    raw = expl.targets[0].heatmap.copy()
+    limit = np.percentile(raw, 99)
+    expected = np.minimum(raw / limit, 1.0)
+    pixels = np.asarray(
+        format_as_image(expl, colormap=_white, alpha_limit=1.0, resampling_filter=Image.NEAREST)
+    )
+    np.testing.assert_allclose(pixels[..., 0], np.rint(expected * 255), atol=1)
+    assert (pixels[..., 0] > 0).mean() > 0.4  # visible, where unclipped only 3 pixels showed
+    unclipped = format_as_image(
+        expl, colormap=_white, alpha_limit=1.0, resampling_filter=Image.NEAREST, clip=None
+    )
+    assert (np.asarray(unclipped)[..., 0] > 128).sum() == 1
+    np.testing.assert_array_equal(expl.targets[0].heatmap, raw)
+    at_100 = format_as_image(expl, resampling_filter=Image.NEAREST, clip=100)
+    assert (
+        at_100.tobytes()
+        == format_as_image(expl, resampling_filter=Image.NEAREST, clip=None).tobytes()
+    )
+
+
+def test_layer_maps_and_smooth_maps_are_not_clipped_by_default():
+    layer_map = _sparse_explanation(layer="conv")
+    assert format_as_image(layer_map).tobytes() == format_as_image(layer_map, clip=None).tobytes()
+    smooth = _explanation(Image.new("RGB", (16, 16)), np.linspace(0, 1, 64).reshape(8, 8))
+    assert format_as_image(smooth).tobytes() == format_as_image(smooth, clip=None).tobytes()
+
+
+def test_saliency_explanations_are_clipped_everywhere_they_are_drawn():
+    model = builders.sequential_dense_softmax()
+    expl = ei.explain_prediction(model, builders.image(seed=2), method="saliency")
+    clipped = format_as_image(expl, clip=95)
+    assert clipped.tobytes() != format_as_image(expl, clip=None).tobytes()
+    html = ei.format_as_html(expl, clip=95)
+    assert html != ei.format_as_html(expl, clip=None)
+    figure = ei.plot_explanation(expl, clip=95)
+    drawn = figure.axes[1].images[0].get_array()
+    np.testing.assert_array_equal(np.asarray(drawn), np.asarray(clipped))
+
+
+@pytest.mark.parametrize(
+    ("clip", "error", "message"),
+    [
+        ("high", TypeError, "clip: expected a percentile in (0, 100], 'auto' or None, got str"),
+        (0, ValueError, "clip: expected a percentile in (0, 100], 'auto' or None, got 0"),
+        (101.0, ValueError, "clip: expected a percentile in (0, 100], 'auto' or None, got 101.0"),
+    ],
+)
+def test_clip_errors_name_the_argument(clip, error, message):
+    with pytest.raises(error) as caught:
+        format_as_image(_sparse_explanation(None), clip=clip)
+    assert str(caught.value) == message

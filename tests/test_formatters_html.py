@@ -13,7 +13,7 @@ from PIL import Image
 import explainimg as ei
 from explainimg.formatters.html import format_as_html
 from explainimg.formatters.image import format_as_image
-from tests import fake
+from tests import builders, fake
 
 
 class _Collector(HTMLParser):
@@ -123,7 +123,7 @@ def test_report_has_a_summary_with_thumbnails_and_a_section_per_image():
     assert len(thumbnails) == 5
     assert all(decode(img["src"]).size == (64, 64) for img in thumbnails)
     assert len(page.images) == 5 * 3  # thumbnail, input, one overlay each
-    assert page.cells[:6] == ["0", "", "Image 0", "1", "disc", "0.900"]
+    assert page.cells[:6] == ["0", "", "Image 0 (96 x 96)", "1", "disc", "0.900"]
 
 
 def test_explanation_shows_itself_in_jupyter():
@@ -160,7 +160,23 @@ def test_error_explanations_render():
 def test_captions_title_the_images_of_a_report():
     html = format_as_html(fake.many(2), captions=["<cat>.jpg", "dog.png"])
     assert "<h2>&lt;cat&gt;.jpg</h2>" in html and "<h2>dog.png</h2>" in html
-    assert "<h2>Image 0</h2>" in format_as_html(fake.many(1))
+    assert "<h2>Image 0 (224 x 224)</h2>" in format_as_html(fake.many(1))
+
+
+def test_images_read_from_files_are_titled_by_their_file_names(tmp_path):
+    model = builders.sequential_dense_softmax()
+    paths = []
+    for i in range(2):
+        paths.append(tmp_path / f"photo_{i}.png")
+        Image.fromarray(builders.image(seed=i).astype("uint8")).save(paths[-1])
+    expls = ei.Explainer(model).explain_batch([str(paths[0]), builders.image(seed=3)])
+    assert [expl.source for expl in expls] == [str(paths[0]), None]
+    html = format_as_html([*expls, ei.explain_prediction(model, paths[1])])
+    assert "<h2>photo_0.png</h2>" in html and "<h2>photo_1.png</h2>" in html
+    assert "<h2>Image 1 (32 x 32)</h2>" in html
+    streamed = list(ei.explain_predictions(model, paths, batch_size=1))
+    assert [expl.source for expl in streamed] == [str(path) for path in paths]
+    assert ei.explanation_from_dict(ei.format_as_dict(expls[0])).source == str(paths[0])
 
 
 CAPTION_CASES = {

@@ -57,6 +57,10 @@ def test_keras_hub_classifier_is_explained_in_one_call(family):
         top = expl.targets[0]
         assert top.target == int(np.argmax(row))
         np.testing.assert_allclose(top.score, row.max(), rtol=1e-4, atol=1e-4)
+        # The classifier outputs logits: probabilities are their softmax, and say so.
+        softmax = np.exp(row - row.max()) / np.exp(row - row.max()).sum()
+        np.testing.assert_allclose(top.proba, softmax.max(), rtol=1e-4, atol=1e-6)
+        assert "logits by design of a KerasHub ImageClassifier" in expl.description
         assert np.isfinite(top.heatmap).all() and top.heatmap.max() == pytest.approx(1.0)
     for ours, alone in zip(batch[1].targets, single.targets, strict=True):
         np.testing.assert_allclose(ours.heatmap, alone.heatmap, atol=1e-4)

@@ -374,6 +374,7 @@ def test_demo_command_explains_the_photos(tmp_path, capsys, monkeypatch):
     assert main(["demo", "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
     assert "'espresso'" in printed and "'Egyptian cat'" in printed
-    assert (tmp_path / "out" / "report.html").exists()
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "<h2>chelsea.jpg</h2>" in report and "<h2>coffee.jpg</h2>" in report
     assert len(list((tmp_path / "out").glob("*.png"))) == 6
     assert str((tmp_path / "out").resolve()) in printed

@@ -36,8 +36,9 @@ def run_demo(out_dir: Path) -> list[Path]:
     explainer = Explainer(model, target_names=imagenet_class_names())
     _, height, width, _ = model.inputs[0].shape
     written: list[Path] = []
-    expls = []
+    expls, names = [], []
     for name, photo in sample_photos().items():
+        names.append(name)
         expl = explainer.explain(photo_input(photo, (width, height)), top=TOP, image=photo)
         expls.append(expl)
         print(f"== {name}")
@@ -48,7 +49,11 @@ def run_demo(out_dir: Path) -> list[Path]:
             format_as_image(expl, target=position).save(path)
             written.append(path)
     report = out_dir / "report.html"
-    report.write_text(format_as_html(expls, title="explainimg demo: EfficientNet-Lite0"))
+    report.write_text(
+        format_as_html(
+            expls, title="explainimg demo: EfficientNet-Lite0", captions=[f"{n}.jpg" for n in names]
+        )
+    )
     written.append(report)
     print(f"Wrote {len(written) - 1} overlay PNGs and an HTML report to {out_dir.resolve()}")
     print(f"Open {report.resolve()} in a browser.")

@@ -29,7 +29,7 @@ from .graph import LayerRef
 from .layers import resolve_layer
 from .layout import to_channels_last
 from .model_io import ModelIO
-from .outputs import OutputHead, describe_output
+from .outputs import OutputHead, describe_output, outputs_logits
 from .probe import ProbeRun
 from .tokens import TokenGrid, checked_grid, grid_error, infer_grid
 
@@ -117,7 +117,7 @@ def finish_anatomy(
     as (the layer making it or None, its shape or None), and how to see the layers
     (``from_graph``, ``probe_run``, ``uses_image`` for the image's branch)."""
     final, shape = output
-    head = describe_output(shape, final)
+    head = describe_output(shape, final, logits=outputs_logits(model))
     if choices.score_functions:
         head = head.with_score_functions(choices.score_functions)
     if not choices.needs_layer:

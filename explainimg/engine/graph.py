@@ -16,6 +16,7 @@ job.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import PurePath
 from typing import Any
 
 import attrs
@@ -68,7 +69,10 @@ def check_model(model: Any, functions_too: bool = False) -> keras.Model:
         expected = "a keras.Model (Keras 3)"
         if functions_too:
             expected += " or a function from images to scores"
-        raise bad_type("model", expected, model)
+        hint = ""
+        if isinstance(model, (str, PurePath)):
+            hint = f"Load the file first: model = keras.saving.load_model({str(model)!r})."
+        raise bad_type("model", expected, model, hint=hint)
     built = model.built and (not is_graph_model(model) or _has_inputs(model))
     if not built:
         raise bad_argument(

@@ -14,6 +14,9 @@ Output kinds (``OutputHead.kind``):
 - ``"sigmoid"``: C > 1 units through sigmoid (multi-label). score = logit, proba = sigmoid.
 - ``"binary"``: one unit through sigmoid. Two classes: **class 1 is the unit** (score = logit
   z, proba = p) and **class 0 its complement** (score = -z, proba = 1 - p).
+- ``"logits"``: C > 1 units without softmax from a KerasHub ``ImageClassifier``, which is
+  built to output logits (its loss is cross-entropy from logits). score = output,
+  proba = softmax(output).
 - ``"scores"``: C > 1 units without softmax/sigmoid. score = output, proba = None.
 - ``"regression"``: one unit without sigmoid. Only target 0, score = output, proba = None,
   ``Explanation.is_regression`` is True.
@@ -95,7 +98,7 @@ class OutputHead:
 
     @property
     def has_probabilities(self) -> bool:
-        return self.has_logits and self.kind != "custom"
+        return (self.has_logits and self.kind != "custom") or self.kind == "logits"
 
     def logits(self, args: Sequence[Any]) -> Any:
         """The pre-activation output of the final layer, given that layer's call arguments."""
@@ -110,6 +113,8 @@ class OutputHead:
         values = ops.cast(logits, "float32") if self.has_logits else outputs
         if self.kind == "custom":
             return ops.stack(custom_scores(self.score_functions, values), axis=-1), None
+        if self.kind == "logits":
+            return outputs, ops.softmax(outputs, axis=-1)
         if not self.has_logits:
             return outputs, None
         if self.kind == "binary":
@@ -139,9 +144,11 @@ class OutputHead:
         )
 
 
-def describe_output(shape: tuple[int | None, ...] | None, final: LayerRef | None) -> OutputHead:
+def describe_output(
+    shape: tuple[int | None, ...] | None, final: LayerRef | None, *, logits: bool = False
+) -> OutputHead:
     """The head of an output of ``shape`` made by layer ``final`` (None: not known, so the
-    output is taken as it is)."""
+    output is taken as it is); ``logits``: the model is known to output class logits."""
     activation = final_activation(final)
     if shape is None or len(shape) != 2 or shape[1] is None:
         return OutputHead("other", 0, final, activation, shape=shape)
@@ -151,7 +158,19 @@ def describe_output(shape: tuple[int | None, ...] | None, final: LayerRef | None
     if activation == "sigmoid":
         kind = "binary" if units == 1 else "sigmoid"
         return OutputHead(kind, max(units, 2), final, activation)
-    return OutputHead("regression" if units == 1 else "scores", units, final)
+    if units == 1:
+        return OutputHead("regression", units, final)
+    return OutputHead("logits" if logits else "scores", units, final)
+
+
+def outputs_logits(model: Any) -> bool:
+    """True for a KerasHub ``ImageClassifier`` (found by its class, so KerasHub need not be
+    installed): its head has no softmax unless ``activation="softmax"`` was asked for, and
+    its loss is then cross-entropy from logits."""
+    return any(
+        cls.__name__ == "ImageClassifier" and cls.__module__.startswith("keras_hub")
+        for cls in type(model).__mro__
+    )
 
 
 def final_activation(final: LayerRef | None) -> str | None:

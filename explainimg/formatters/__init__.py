@@ -14,7 +14,7 @@ from .audit_html import format_audit_as_html
 from .epochs_html import format_epochs_as_html
 from .html import format_as_html
 from .image import expand_heatmap, format_as_image, heatmap_to_image
-from .plot import plot_explanation
+from .plot import plot_comparison, plot_explanation
 from .text import format_as_text
 
 __all__ = [
@@ -28,5 +28,6 @@ __all__ = [
     "format_epochs_as_html",
     "heatmap_to_image",
     "image",
+    "plot_comparison",
     "plot_explanation",
 ]

@@ -87,6 +87,7 @@ def format_as_dict(expl: Explanation, *, include_image: bool = False) -> dict[st
         "layer": expl.layer,
         "is_regression": bool(expl.is_regression),
         "error": expl.error,
+        "source": expl.source,
         "image_size": list(size) if size is not None else None,
         "targets": targets,
         "provenance": expl.provenance,
@@ -116,6 +117,7 @@ def explanation_from_dict(data: dict[str, Any]) -> Explanation:
         targets=targets,
         image=_image_from_dict(data),
         provenance=data.get("provenance"),  # absent from dicts made before it was recorded
+        source=data.get("source"),  # likewise
         **values,
     )
 

@@ -18,6 +18,7 @@ or shown in Jupyter as it is.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import PurePath
 from typing import Any
 
 import jinja2
@@ -26,7 +27,7 @@ from PIL import Image
 from ..errors import bad_argument, bad_type, said
 from ..explanation import Explanation, register_html_view
 from .as_dict import bytes_to_data_uri
-from .image import Colormap
+from .image import Clip, Colormap
 from .pictures import Pictures, draw_pictures
 
 PNG_REPORT_LIMIT = 100
@@ -88,6 +89,7 @@ def format_as_html(
     image_format: str | None = None,
     show_original: bool = True,
     captions: Sequence[str] | None = None,
+    clip: Clip = "auto",
 ) -> str:
     """HTML for one explanation (a fragment) or many (a complete page).
 
@@ -98,11 +100,12 @@ def format_as_html(
       (thumbnail, predicted class, probability) linking to one section per image.
 
     ``targets``: positions in ``expl.targets`` to show (default all). ``alpha_limit``,
-    ``colormap`` and ``resampling_filter`` go to the overlay. ``image_width``: pixel width of
+    ``colormap``, ``resampling_filter`` and ``clip`` go to the overlay (see
+    :func:`~explainimg.formatters.image.format_as_image`). ``image_width``: pixel width of
     the pictures (default: the image's own, at most 384). ``image_format``: "png" or "jpeg";
     by default PNG, or JPEG for reports of more than 100 images to keep them small.
-    ``captions``: for a page, one title per explanation (e.g. file names) instead of
-    "Image 0", "Image 1", ...
+    ``captions``: for a page, one title per explanation; by default the file name of images
+    read from files, else "Image 0 (224 x 224)", ... (see :func:`default_caption`).
     """
     if image_format not in (None, "png", "jpeg"):
         raise bad_argument("image_format", "'png', 'jpeg' or None", image_format)
@@ -117,6 +120,7 @@ def format_as_html(
         resampling_filter=resampling_filter,
         image_width=image_width,
         show_original=show_original,
+        clip=clip,
     )
     if isinstance(expls, Explanation):
         if captions is not None:
@@ -132,7 +136,7 @@ def format_as_html(
     items = [
         _item(expl, image_format=image_format, thumbnail=True, **options) for expl in collected
     ]
-    for item, caption in zip(items, _captions(captions, len(items)), strict=True):
+    for item, caption in zip(items, _captions(captions, collected), strict=True):
         item["caption"] = caption
     models = sorted({expl.estimator for expl in collected})
     return _ENVIRONMENT.get_template("report.html.j2").render(
@@ -140,10 +144,12 @@ def format_as_html(
     )
 
 
-def _captions(captions: Sequence[str] | None, count: int) -> list[str]:
-    """One title per image of a page: ``captions`` checked, or "Image 0", "Image 1", ..."""
+def _captions(captions: Sequence[str] | None, expls: list[Explanation]) -> list[str]:
+    """One title per image of a page: ``captions`` checked, or the file name of each image
+    read from a file, else "Image 3 (224 x 224)"."""
+    count = len(expls)
     if captions is None:
-        return [f"Image {i}" for i in range(count)]
+        return [default_caption(expl, i) for i, expl in enumerate(expls)]
     if isinstance(captions, str) or not isinstance(captions, Sequence):
         raise bad_type("captions", "a list of strings, one per explanation", captions)
     if len(captions) != count:
@@ -154,6 +160,24 @@ def _captions(captions: Sequence[str] | None, count: int) -> list[str]:
         if not isinstance(caption, str):
             raise bad_type("captions", "a list of strings, one per explanation", caption)
     return list(captions)
+
+
+def default_caption(expl: Explanation, position: int) -> str:
+    """The file name of the image when it was read from a file, else its position and size.
+
+    >>> import attrs
+    >>> from PIL import Image
+    >>> from explainimg.explanation import Explanation
+    >>> expl = Explanation(estimator="m", method="Grad-CAM", description="", targets=[],
+    ...                    image=Image.new("RGB", (64, 48)), error="none")
+    >>> default_caption(expl, 3), default_caption(attrs.evolve(expl, source="a/cat.jpg"), 3)
+    ('Image 3 (64 x 48)', 'cat.jpg')
+    """
+    if expl.source is not None:
+        return PurePath(expl.source).name
+    if expl.image is None:
+        return f"Image {position}"
+    return f"Image {position} ({expl.image.width} x {expl.image.height})"
 
 
 register_html_view(format_as_html)

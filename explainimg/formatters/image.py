@@ -1,7 +1,7 @@
 """Heatmaps as pictures: grey heatmaps, upsampled heatmaps, and coloured overlays (no TensorFlow).
 
 >>> import numpy as np
->>> from PIL import Image
+>>> from PIL import Image, ImageDraw, ImageFont
 >>> heatmap = np.array([[0.0, 1.0], [0.5, 0.0]], dtype="float32")
 >>> heatmap_to_image(heatmap).size
 (2, 2)
@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import matplotlib
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import bad_argument, bad_type, said
 from ..explanation import Explanation, checked_explanation, target_at
@@ -127,16 +127,75 @@ def overlay(
     return result
 
 
+CLIP_PERCENTILE = 99.0
+"""With ``clip="auto"``, maps of the input pixels are drawn clipped at this percentile."""
+
+Clip = float | str | None
+
+
+def clipped_heatmap(heatmap: np.ndarray, percentile: float | None) -> np.ndarray:
+    """``heatmap`` with values above its ``percentile``-th percentile set to 1 and the rest
+    scaled to [0, 1] by it, so that a map whose heat sits in a few pixels is visible (as
+    Captum's ``outlier_perc`` and xplique's ``clip_percentile`` do). Where that percentile
+    is 0 (most of the map is cold), the percentile of the warm pixels is used.
+
+    >>> clipped_heatmap(np.array([[0.0, 0.1], [0.2, 1.0]]), 50).tolist()
+    [[0.0, 0.6666666666666666], [1.0, 1.0]]
+    """
+    heatmap = np.asarray(heatmap)
+    if percentile is None or not heatmap.any():
+        return heatmap
+    limit = np.percentile(heatmap, percentile)
+    if limit <= 0:
+        limit = np.percentile(heatmap[heatmap > 0], percentile)
+    return np.minimum(heatmap / limit, 1.0).astype(heatmap.dtype, copy=False)
+
+
+def clip_percentile(heatmap: np.ndarray, layer: str | None, clip: Clip) -> float | None:
+    """The percentile ``clip`` asks for: a number in (0, 100], None for none, or ``"auto"``:
+    :data:`CLIP_PERCENTILE` for a sparse map of the input pixels (``layer`` None, and its
+    99th percentile under half its peak: saliency, SmoothGrad, Integrated Gradients give
+    such maps), else none (maps of a layer, and smooth maps such as RISE's, as they are).
+
+    >>> sparse = np.zeros((20, 20)); sparse[3, 4] = 1.0; sparse[5, 5] = 0.5
+    >>> clip_percentile(sparse, None, "auto"), clip_percentile(sparse, "conv", "auto")
+    (99.0, None)
+    """
+    if clip == "auto":
+        if layer is not None or not np.any(heatmap):
+            return None
+        sparse = np.percentile(heatmap, CLIP_PERCENTILE) < 0.5 * float(np.max(heatmap))
+        return CLIP_PERCENTILE if sparse else None
+    if clip is None:
+        return None
+    expected = "a percentile in (0, 100], 'auto' or None"
+    if isinstance(clip, bool) or not isinstance(clip, (int, float, np.number)):
+        raise bad_type("clip", expected, clip)
+    if not 0 < float(clip) <= 100:
+        raise bad_argument("clip", expected, clip)
+    return float(clip)
+
+
+def shown_heatmap(expl: Explanation, position: int, clip: Clip) -> np.ndarray:
+    """The heatmap of ``expl.targets[position]`` as drawn: clipped as ``clip`` asks (the
+    Explanation's own heatmap is left as it is)."""
+    heatmap = target_at(expl, position).heatmap
+    return clipped_heatmap(heatmap, clip_percentile(heatmap, expl.layer, clip))
+
+
 def format_as_image(
     expl: Explanation,
     target: int = 0,
     alpha_limit: float = 0.65,
     colormap: str | Colormap = "viridis",
     resampling_filter: int = Image.LANCZOS,
+    clip: Clip = "auto",
 ) -> Image.Image:
     """The heatmap of ``expl.targets[target]`` over ``expl.image``, the size of ``expl.image``.
 
-    ``target`` is a position in ``expl.targets`` (0 = the first explained class).
+    ``target`` is a position in ``expl.targets`` (0 = the first explained class). ``clip``:
+    the percentile above which heat is drawn as full (see :func:`clip_percentile`; the
+    default clips sparse maps of the input pixels at the 99th, so that they show).
 
     >>> import numpy as np
     >>> from PIL import Image
@@ -148,14 +207,31 @@ def format_as_image(
     (32, 32)
     """
     expl = checked_explanation(expl, needs_image=True)
-    heatmap = target_at(expl, target).heatmap
     return overlay(
         expl.image,
-        heatmap,
+        shown_heatmap(expl, target, clip),
         alpha_limit=alpha_limit,
         colormap=colormap,
         resampling_filter=resampling_filter,
     )
+
+
+LABEL_HEIGHT = 18
+"""Pixels of the white strip :func:`labelled` adds under a picture for its label."""
+
+
+def labelled(picture: Image.Image, label: str) -> Image.Image:
+    """``picture`` (as RGB) above a white strip with ``label`` written in black, cut to the
+    picture's width.
+
+    >>> labelled(Image.new("RGB", (40, 30)), "281 tabby").size
+    (40, 48)
+    """
+    result = Image.new("RGB", (picture.width, picture.height + LABEL_HEIGHT), "white")
+    result.paste(picture.convert("RGB"), (0, 0))
+    font = ImageFont.load_default(size=LABEL_HEIGHT - 6)
+    ImageDraw.Draw(result).text((2, picture.height + 2), label, fill="black", font=font)
+    return result
 
 
 ROW_GAP = 4

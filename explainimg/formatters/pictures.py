@@ -24,7 +24,7 @@ from PIL import Image
 
 from ..explanation import Explanation, checked_explanation
 from .as_dict import image_bytes
-from .image import Colormap, overlay
+from .image import Clip, Colormap, overlay, shown_heatmap
 from .summary import (
     format_peak,
     format_proba,
@@ -79,10 +79,12 @@ def draw_pictures(
     image_format: str = "png",
     show_original: bool = True,
     thumbnail: bool = False,
+    clip: Clip = "auto",
 ) -> Pictures:
     """The input (if ``show_original``), one overlay per shown target and, with ``thumbnail``,
     a small copy of the first overlay, all ``image_width`` pixels wide (default: the image's
-    own width, at most 384; the thumbnail 64) and encoded as ``image_format``."""
+    own width, at most 384; the thumbnail 64) and encoded as ``image_format``; ``clip`` as
+    in :func:`~explainimg.formatters.image.format_as_image`."""
     expl = checked_explanation(expl, needs_image=True)
     width = image_width or min(expl.image.width, DEFAULT_MAX_WIDTH)
     picture = resized(expl.image, width)
@@ -91,7 +93,7 @@ def draw_pictures(
         target = expl.targets[position]
         drawn = overlay(
             picture,
-            target.heatmap,
+            shown_heatmap(expl, position, clip),
             alpha_limit=alpha_limit,
             colormap=colormap,
             resampling_filter=resampling_filter,

@@ -28,9 +28,9 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from ..errors import bad_argument, bad_type
-from ..explanation import Explanation, TargetExplanation, checked_explanation
-from .image import overlay
-from .summary import target_positions
+from ..explanation import Explanation, checked_explanation
+from .image import Clip, overlay, shown_heatmap
+from .summary import target_label, target_positions
 
 COLORBAR_LABEL = "heat (share of the map's maximum)"
 
@@ -45,15 +45,6 @@ class ExplanationFigure(Figure):
         return buffer.getvalue()
 
 
-def _title(target: TargetExplanation) -> str:
-    title = str(target.target)
-    if target.target_name is not None:
-        title += f" {target.target_name}"
-    if target.proba is not None:
-        title += f", p={target.proba:.3f}"
-    return title
-
-
 def plot_explanation(
     expl: Explanation,
     *,
@@ -63,12 +54,14 @@ def plot_explanation(
     resampling_filter: int = Image.LANCZOS,
     columns: int = 4,
     panel_size: float = 3.0,
+    clip: Clip = "auto",
 ) -> Figure:
     """A figure with the input image, then one overlay per target titled "class name, p",
     in a grid of ``columns`` panels, and one colour bar for the heat scale.
 
     ``targets``: positions in ``expl.targets`` to draw (default all). The figure shows itself
     in Jupyter (it has a PNG representation); ``figure.savefig(path)`` writes it to a file.
+    ``clip`` as in :func:`~explainimg.formatters.image.format_as_image`.
     """
     expl = checked_explanation(expl, needs_image=True)
     if not isinstance(colormap, str):
@@ -89,13 +82,13 @@ def plot_explanation(
         target = expl.targets[position]
         drawn = overlay(
             expl.image,
-            target.heatmap,
+            shown_heatmap(expl, position, clip),
             alpha_limit=alpha_limit,
             colormap=colormap,
             resampling_filter=resampling_filter,
         )
         ax.imshow(np.asarray(drawn))
-        ax.set_title(_title(target), parse_math=False)  # a "$" in a class name is text
+        ax.set_title(target_label(target), parse_math=False)  # a "$" in a class name is text
     for ax in axes:
         ax.set_axis_off()
     for ax in axes[panels:]:
@@ -104,4 +97,71 @@ def plot_explanation(
     figure.colorbar(scale, ax=axes[:panels], label=COLORBAR_LABEL, shrink=0.8)
     if expl.image.mode == "L":
         axes[0].images[0].set_cmap("gray")
+    return figure
+
+
+def plot_comparison(
+    expls: Sequence[Explanation],
+    *,
+    alpha_limit: float = 0.65,
+    colormap: str = "viridis",
+    resampling_filter: int = Image.LANCZOS,
+    panel_size: float = 2.5,
+    clip: Clip = "auto",
+) -> Figure:
+    """A grid of overlays: one column per explanation (titled by its method), one row per
+    target, the input image in the first column. The explanations must be of one image and
+    one list of targets, as :func:`explainimg.compare_methods` makes them.
+
+    >>> from PIL import Image
+    >>> from explainimg.explanation import Explanation, TargetExplanation
+    >>> def of(method):
+    ...     return Explanation(estimator="net", method=method, description="",
+    ...         image=Image.new("RGB", (16, 16)), targets=[
+    ...             TargetExplanation(1, "cat", 2.0, 0.5, np.ones((4, 4), "float32")),
+    ...             TargetExplanation(2, "dog", 1.0, 0.2, np.eye(4, dtype="float32"))])
+    >>> figure = plot_comparison([of("Grad-CAM"), of("LayerCAM")])
+    >>> [axes.get_title() for axes in figure.axes[:3]]
+    ['input', 'Grad-CAM', 'LayerCAM']
+    """
+    if isinstance(expls, Explanation) or not isinstance(expls, Sequence) or not expls:
+        raise bad_type("expls", "a non-empty list of Explanations of one image", expls)
+    expls = [checked_explanation(expl, needs_image=True) for expl in expls]
+    classes = [target.target for target in expls[0].targets]
+    for i, expl in enumerate(expls[1:], start=1):
+        if [target.target for target in expl.targets] != classes:
+            raise bad_argument(
+                f"expls[{i}]",
+                f"an explanation of the classes of expls[0], {classes}",
+                [target.target for target in expl.targets],
+            )
+    if not isinstance(colormap, str):
+        raise bad_type("colormap", "a matplotlib colormap name", colormap)
+    rows, cols = max(1, len(classes)), 1 + len(expls)
+    figure = ExplanationFigure(
+        figsize=(panel_size * cols + 1.0, panel_size * rows), layout="constrained"
+    )
+    grid = figure.subplots(rows, cols, squeeze=False)
+    for row in range(rows):
+        grid[row, 0].imshow(np.asarray(expls[0].image))
+        label = target_label(expls[0].targets[row]) if classes else "no target"
+        grid[row, 0].set_title("input" if row == 0 else "", parse_math=False)
+        grid[row, 0].set_ylabel(label)
+        for col, expl in enumerate(expls, start=1):
+            drawn = overlay(
+                expl.image,
+                shown_heatmap(expl, row, clip),
+                alpha_limit=alpha_limit,
+                colormap=colormap,
+                resampling_filter=resampling_filter,
+            )
+            grid[row, col].imshow(np.asarray(drawn))
+            grid[row, col].set_title(expl.method if row == 0 else "", parse_math=False)
+    for ax in grid.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    scale = ScalarMappable(norm=Normalize(0.0, 1.0), cmap=matplotlib.colormaps[colormap])
+    figure.colorbar(scale, ax=list(grid.ravel()), label=COLORBAR_LABEL, shrink=0.8)
     return figure

@@ -20,7 +20,7 @@ import attrs
 import numpy as np
 
 from ..errors import bad_argument, bad_type
-from ..explanation import Explanation
+from ..explanation import Explanation, TargetExplanation
 from ..heatmaps import peak_location
 
 HOT = 0.5
@@ -38,6 +38,20 @@ def summarize(heatmap: np.ndarray, image_size: tuple[int, int]) -> HeatSummary:
     """Peak position (pixels of an image of ``image_size`` = (width, height)) and hot share."""
     y, x = peak_location(heatmap, image_size)
     return HeatSummary(peak_x=x, peak_y=y, hot_share=float(np.mean(heatmap >= HOT)))
+
+
+def target_label(target: TargetExplanation) -> str:
+    """ "class id name, p=probability", the parts that are known.
+
+    >>> target_label(TargetExplanation(281, "tabby", 3.2, 0.25, np.ones((2, 2))))
+    '281 tabby, p=0.250'
+    """
+    label = str(target.target)
+    if target.target_name is not None:
+        label += f" {target.target_name}"
+    if target.proba is not None:
+        label += f", p={target.proba:.3f}"
+    return label
 
 
 def format_score(score: float) -> str:

@@ -83,7 +83,8 @@ def image_batch(
         array = array[np.newaxis]
     if array.ndim != 4:
         expected = _ONE_IMAGE if name == "x" else "images of shape (B, H, W, C) or (H, W, C)"
-        raise bad_argument(name, expected, array)
+        hint = _GREY_HINT.format(name=name) if array.ndim == 2 and channels == 3 else ""
+        raise bad_argument(name, expected, array, hint=hint)
     if array.shape[0] == 0:
         raise bad_argument(name, "at least one image", said(f"an empty batch, shape {array.shape}"))
     _check_image_shape(array, height, width, channels, name)
@@ -148,6 +149,35 @@ def check_input_shape(input_shape: Shape) -> None:
         )
 
 
+def checked_size(size: Any, input_shape: Shape) -> tuple[int, int] | None:
+    """``size`` as (width, height) in pixels, PIL's order, or None; a model with a fixed
+    input size only takes that size.
+
+    >>> checked_size((64, 48), (None, None, None, 3))
+    (64, 48)
+    >>> checked_size((64, 48), (None, 32, 32, 3))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: size: expected None or the model's input size (32, 32) as (width, height), ...
+    """
+    if size is None:
+        return None
+    expected = "(width, height) in pixels, two positive integers"
+    if not isinstance(size, (tuple, list)) or len(size) != 2:
+        raise bad_type("size", expected, size)
+    width = checked_positive_int(size[0], "size[0]")
+    height = checked_positive_int(size[1], "size[1]")
+    fixed_height, fixed_width = input_shape[1], input_shape[2]
+    if (fixed_height is not None and fixed_height != height) or (
+        fixed_width is not None and fixed_width != width
+    ):
+        raise bad_argument(
+            "size",
+            f"None or the model's input size {(fixed_width, fixed_height)} as (width, height)",
+            (width, height),
+        )
+    return width, height
+
+
 def checked_positive_int(value: Any, name: str) -> int:
     """``value`` as an int of at least 1 (TypeError for a non-integer, ValueError below 1)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
@@ -166,6 +196,7 @@ def _check_image_shape(
             name,
             f"an image with {channels} channel{'s' if channels != 1 else ''} (the model's input)",
             said(f"{got_channels} channels, shape {array.shape}"),
+            hint=_channels_hint(array.shape, channels, name),
         )
     if (height is not None and got_height != height) or (width is not None and got_width != width):
         raise bad_argument(
@@ -174,6 +205,25 @@ def _check_image_shape(
             said(f"{got_height} x {got_width}, shape {array.shape}"),
             hint="Resize the image first (a PIL image is resized automatically).",
         )
+
+
+_GREY_HINT = (
+    "For a greyscale image, repeat it into three channels: np.repeat({name}[..., np.newaxis], "
+    "3, axis=-1), or open the file with PIL's Image.open(path).convert('RGB')."
+)
+
+
+def _channels_hint(shape: tuple[int, ...], channels: int, name: str) -> str:
+    """The likely fix for a channel count that does not match: greyscale into an RGB model,
+    or an array laid out channels-first (B, C, H, W) for a channels-last model."""
+    if shape[1] == channels and shape[-1] != channels:
+        return (
+            f"It looks channels-first ({channels} channels before height and width); the "
+            f"model takes channels-last images: use np.moveaxis({name}, -3, -1)."
+        )
+    if shape[-1] == 1 and channels == 3:
+        return _GREY_HINT.format(name=name)
+    return ""
 
 
 def checked_top(top: Any, n_classes: int) -> int:
@@ -186,28 +236,33 @@ def checked_top(top: Any, n_classes: int) -> int:
     return int(top)
 
 
+_NAMES_HINT = "Class names go in target_names=; targets takes class ids."
+
+
 def checked_targets(targets: Any, n_classes: int, name: str = "targets") -> list[int]:
     """``targets`` (one class id or a sequence of them) as a list of valid class ids.
 
     Anything but an integer where a class id belongs (a string, a float, None) is a wrong
     type, named by its position (``name[i]``):
 
-    >>> checked_targets(["cat"], n_classes=10)
+    >>> checked_targets(["cat"], n_classes=10)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    TypeError: targets[0]: expected a class id (an integer), got str
+    TypeError: targets[0]: expected a class id (an integer), got str. Class names go in ...
     """
     if isinstance(targets, (int, np.integer)) and not isinstance(targets, bool):
         targets = [targets]
     if isinstance(targets, np.ndarray):
         targets = targets.tolist()
     if not isinstance(targets, Sequence) or isinstance(targets, (str, bytes)):
-        raise bad_type(name, "a list of class ids", targets)
+        hint = _NAMES_HINT if isinstance(targets, str) else ""
+        raise bad_type(name, "a list of class ids", targets, hint=hint)
     if len(targets) == 0:
         raise bad_argument(name, "at least one class id", said("an empty list"))
     ids = []
     for i, target in enumerate(targets):
         if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
-            raise bad_type(f"{name}[{i}]", "a class id (an integer)", target)
+            hint = _NAMES_HINT if isinstance(target, str) else ""
+            raise bad_type(f"{name}[{i}]", "a class id (an integer)", target, hint=hint)
         if not 0 <= int(target) < n_classes:
             raise bad_argument(
                 name,
@@ -221,9 +276,18 @@ def checked_targets(targets: Any, n_classes: int, name: str = "targets") -> list
 def checked_target_names(
     target_names: Any, n_classes: int
 ) -> Sequence[str] | Mapping[int, str] | None:
-    """``target_names`` as given when it is a list of n_classes names or an {id: name} dict."""
-    if target_names is None or isinstance(target_names, Mapping):
-        return target_names
+    """``target_names`` as given when it is a list of n_classes names; a dict as {id: name}.
+
+    Dict keys may be ids or their decimal text, and values names or (wordnet id, name)
+    pairs, as JSON files such as Keras' ``imagenet_class_index.json`` give them:
+
+    >>> checked_target_names({"0": ["n01440764", "tench"], "1": "goldfish"}, n_classes=2)
+    {0: 'tench', 1: 'goldfish'}
+    """
+    if target_names is None:
+        return None
+    if isinstance(target_names, Mapping):
+        return _names_by_id(target_names, n_classes)
     if isinstance(target_names, (str, bytes)) or not isinstance(target_names, Sequence):
         raise bad_type(
             "target_names", "a list of class names or a {class_id: name} dict", target_names
@@ -235,6 +299,26 @@ def checked_target_names(
             said(f"{len(target_names)} names"),
         )
     return target_names
+
+
+def _names_by_id(names: Mapping[Any, Any], n_classes: int) -> dict[int, str | None]:
+    """An {id: name} dict with int keys within range and str (or None) names."""
+    by_id: dict[int, str | None] = {}
+    ids = f"class ids between 0 and {n_classes - 1}"
+    for key, value in names.items():
+        where = f"target_names[{key!r}]"
+        if isinstance(key, str) and key.strip().isdigit():
+            key = int(key)
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
+            raise bad_type("target_names", f"{ids} (or their text) as keys", key)
+        if not 0 <= int(key) < n_classes:
+            raise bad_argument("target_names", f"{ids} as keys (the model's classes)", int(key))
+        if isinstance(value, (list, tuple)) and value and isinstance(value[-1], str):
+            value = value[-1]  # (wordnet id, name)
+        if value is not None and not isinstance(value, str):
+            raise bad_type(where, "a class name or a (wordnet id, name) pair", value)
+        by_id[int(key)] = value
+    return by_id
 
 
 def name_of(target: int, target_names: Sequence[str] | Mapping[int, str] | None) -> str | None:

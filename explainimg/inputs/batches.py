@@ -46,6 +46,19 @@ def count_images(xs: Any) -> int | None:
     return None
 
 
+def file_sources(xs: Any) -> list[str | None]:
+    """The file path of each image in ``xs`` that is one (as given), None for the others.
+
+    >>> file_sources(["cat.jpg", np.zeros((4, 4, 3))]), file_sources(np.zeros((2, 4, 4, 3)))
+    (['cat.jpg', None], [])
+    """
+    if isinstance(xs, (str, Path)):
+        return [str(xs)]
+    if isinstance(xs, (list, tuple)):
+        return [str(x) if isinstance(x, (str, Path)) else None for x in xs]
+    return []
+
+
 def iter_chunks(xs: Any, batch_size: int) -> Iterator[tuple[int, Any]]:
     """(index of the first image, chunk) pairs with at most ``batch_size`` images per chunk.
 

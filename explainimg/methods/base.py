@@ -119,6 +119,17 @@ def integer_at_least(name: str, low: int) -> Any:
     return check
 
 
+def optional_integer_at_least(name: str, low: int) -> Any:
+    """An attrs validator: None (the method chooses), or an integer >= ``low``."""
+    check_integer = integer_at_least(name, low)
+
+    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if value is not None:
+            check_integer(instance, attribute, value)
+
+    return check
+
+
 def number_at_least(name: str, low: float) -> Any:
     """An attrs validator: a number >= ``low``."""
 

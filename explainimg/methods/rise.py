@@ -1,18 +1,18 @@
 """RISE (Petsiuk et al., 2018): the class probability averaged over random masks, per pixel.
 
-Each of ``masks`` masks is a grid of cells of ``cell_size`` pixels (default 32: the paper's
-7 x 7 grid on 224 x 224 images), each cell kept with
-``probability``, upsampled bilinearly (half-pixel centres) to one cell more than the image and
-shifted by a random offset below one cell, as in the paper. The map is
-sum_i p(image * M_i) M_i / sum_i M_i, p the target's probability (the model's softmax/sigmoid
-output, or a softmax of its scores when it has none, as in the paper): the mean probability of
-the masked images weighted by how much each keeps of the pixel. The paper divides by
-masks * probability, the expectation of sum_i M_i; dividing by the sum itself (as xplique does)
-removes the random unevenness of the drawn masks' coverage from the map. The map is divided by
-its max; it is at input resolution. The grids and offsets come from NumPy's PCG64 generator
-seeded with ``seed``: a seed gives the same masks, and maps, on every Keras backend. The masks
-are built inside the call from small interpolation matrices; the full (masks, H, W) stack is
-held once per call.
+Each of ``masks`` masks (default 100, so about 100 forward passes; the paper draws 4000 to
+8000, and more masks give a smoother map) is a grid of cells of ``cell_size`` pixels (default
+32: the paper's 7 x 7 grid on 224 x 224 images), each cell kept with ``probability``, upsampled
+bilinearly (half-pixel centres) to one cell more than the image and shifted by a random offset
+below one cell, as in the paper. The map is sum_i p(image * M_i) M_i / sum_i M_i, p the
+target's probability (the model's softmax/sigmoid output, or a softmax of its scores when it
+has none, as in the paper): the mean probability of the masked images weighted by how much each
+keeps of the pixel. The paper divides by masks * probability, the expectation of sum_i M_i;
+dividing by the sum itself (as xplique does) removes the random unevenness of the drawn masks'
+coverage from the map. The map is divided by its max; it is at input resolution. The grids and
+offsets come from NumPy's PCG64 generator seeded with ``seed``: a seed gives the same masks,
+and maps, on every Keras backend. The masks are built inside the call from small interpolation
+matrices; the full (masks, H, W) stack is held once per call.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class RISE(Method):
     resolution: ClassVar[str] = "input"
     passes: ClassVar[str] = "one forward per mask, shared by all targets"
 
-    masks: int = attrs.field(default=1000, validator=integer_at_least("masks", 1))
+    masks: int = attrs.field(default=100, validator=integer_at_least("masks", 1))
     cell_size: int = attrs.field(default=32, validator=integer_at_least("cell_size", 1))
     probability: float = attrs.field(default=0.5, validator=_check_probability)
     seed: int = attrs.field(default=0, validator=integer_at_least("seed", 0))

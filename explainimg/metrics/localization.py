@@ -14,6 +14,8 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from PIL import Image
 
@@ -78,6 +80,7 @@ def pointing_game(
     ``subject``: an Explanation (``target`` = position in its targets; the image gives the
     size) or a bare heatmap with ``image_size`` = (width, height). An all-zero map never hits.
     """
+    tolerance = _checked_tolerance(tolerance)
     heatmap, size = _heatmap_and_size(subject, target, image_size)
     region = region_mask(box, mask, size)
     heat = upsample_heatmap(heatmap, size, Image.BILINEAR)
@@ -89,6 +92,28 @@ def pointing_game(
         return False
     distance = np.sqrt((rows - row) ** 2 + (cols - col) ** 2).min()
     return bool(distance <= tolerance)
+
+
+def _checked_tolerance(tolerance: Any) -> float:
+    expected = "a distance in pixels (a number >= 0)"
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, np.number)):
+        hint = (
+            f"Use tolerance={tolerance}."
+            if isinstance(tolerance, str) and _is_number(tolerance)
+            else ""
+        )
+        raise bad_type("tolerance", expected, tolerance, hint=hint)
+    if not np.isfinite(tolerance) or tolerance < 0:
+        raise bad_argument("tolerance", expected, float(tolerance))
+    return float(tolerance)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def energy_in_box(

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from ..engine.graph import check_model, iter_layers
-from ..errors import bad_argument, bad_type
+from ..errors import bad_argument, bad_type, said
 from ..explainer import Explainer
 from ..explanation import Explanation
 
@@ -49,11 +49,28 @@ def rank(values: np.ndarray) -> np.ndarray:
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman rank correlation of two equally shaped arrays (0.0 if either is constant)."""
+    """Spearman rank correlation of two equally shaped arrays (0.0 if either is constant).
+
+    >>> spearman(np.array([1.0, 2.0, 3.0]), np.array([10.0, 20.0, 15.0]))
+    0.5
+    """
+    a, b = _finite_array(a, "a"), _finite_array(b, "b")
+    if a.shape != b.shape:
+        raise bad_argument("b", f"an array of the shape of a, {a.shape}", b)
     ra, rb = rank(a), rank(b)
     ra, rb = ra - ra.mean(), rb - rb.mean()
     denominator = np.sqrt((ra**2).sum() * (rb**2).sum())
     return float((ra * rb).sum() / denominator) if denominator > 0 else 0.0
+
+
+def _finite_array(value: Any, name: str) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise bad_type(name, "an array of numbers", value) from None
+    if not np.isfinite(array).all():
+        raise bad_argument(name, "finite numbers", said("an array containing NaN or inf"))
+    return array
 
 
 def _weighted_layers(model: keras.Model) -> list[keras.layers.Layer]:
