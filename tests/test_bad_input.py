@@ -1076,6 +1076,11 @@ CLI_CASES = {
         "folder given), got '{root}/photos/cat/a.png' and '{root}/other/a.png', both named "
         "'a.png'. Give the folder that holds both instead.",
     ),
+    "--batch-size 0": (
+        ["{root}/photos", "--batch-size", "0"],
+        "--batch-size: expected a positive integer, got 0",
+    ),
+    "--top 0": (["{root}/photos", "--top", "0"], "--top: expected a positive integer, got 0"),
     "--names of a missing file": (
         ["{root}/photos", "--names", "{root}/missing.txt"],
         "--names: expected a text file of class names, one per line, or 'imagenet', got "

@@ -71,7 +71,10 @@ def _check_file_option(option: str, value: str | None, expected: str) -> None:
 
 
 def check_combinations(args: argparse.Namespace) -> None:
-    """Options that cannot go together, or need another."""
+    """Options that cannot go together, or need another; counts that must be positive."""
+    for option, value in (("--batch-size", args.batch_size), ("--top", args.top)):
+        if value is not None and value < 1:
+            raise bad_argument(option, "a positive integer", value)
     if args.labels is not None and (args.top is not None or args.targets is not None):
         raise bad_argument(
             "--labels",
