@@ -28,6 +28,28 @@ trained_under_tensorflow = pytest.mark.skipif(
 )
 
 
+ONE_PER_ENGINE_PATH = frozenset(
+    {
+        "gradcam",
+        "hirescam",
+        "eigencam",
+        "scorecam",
+        "saliency",
+        "smoothgrad",
+        "integrated_gradients",
+        "guided_gradcam",
+        "deconvnet",
+        "occlusion",
+        "rise",
+    }
+)
+"""One method per way the engine computes a map (layer gradients, an SVD of the activations,
+masked passes, input gradients, noisy copies, a path, backward rules, black-box
+perturbations). The other methods differ from these only in the arithmetic on the same
+tensors: on full-size architectures, where every method costs a compilation, the backends are
+compared on these (tests/test_backends.py) and JAX runs the others (tests/test_methods.py)."""
+
+
 def reference_gradcam(
     features: Callable[[tf.Tensor], tf.Tensor],
     head: Callable[[tf.Tensor], tf.Tensor],

@@ -278,7 +278,9 @@ CASES = {
         dict(method="magic"),
         ValueError,
         "method: expected one of 'gradcam', 'gradcam++', 'layercam', 'scorecam', 'saliency', "
-        "'smoothgrad', 'integrated_gradients', 'guided_gradcam', 'occlusion', 'rise' "
+        "'smoothgrad', 'integrated_gradients', 'guided_gradcam', 'occlusion', 'rise', "
+        "'hirescam', 'xgradcam', 'gradcam_elementwise', 'eigencam', 'eigengradcam', "
+        "'input_x_gradient', 'guided_backprop', 'deconvnet', 'vargrad', 'squaregrad' "
         "or a configured method, got 'magic'",
     ),
 }

@@ -123,7 +123,9 @@ def test_batch_errors_name_the_image(model):
         list(ei.explain_predictions(model, xs, batch_size=2))
     assert str(caught.value) == (
         "xs[2]: expected an image with 3 channels (the model's input), got 1 channels, "
-        "shape (1, 32, 32, 1)"
+        "shape (1, 32, 32, 1). For a greyscale image, repeat it into three channels: "
+        "np.repeat(xs[2][..., np.newaxis], 3, axis=-1), or open the file with PIL's "
+        "Image.open(path).convert('RGB')."
     )
     bad = _images(5)
     bad[3, 0, 0, 0] = np.nan

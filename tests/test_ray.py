@@ -29,8 +29,10 @@ def test_an_actor_pool_matches_the_single_process_run(tmp_path, capsys):
     main(["explain", str(model), str(tmp_path / "photos"), "--out", str(run), *options])
     capsys.readouterr()
     lines = [json.loads(line) for line in (run / "results.jsonl").open()]
-    single = {record["file"]: record for record in lines}
-    heatmaps = {file: maps for file, _, maps in read_heatmaps(run / "heatmaps")}
+    # The run names files by their path inside the folder given; Ray rows keep the full path.
+    folder = tmp_path / "photos"
+    single = {str(folder / record["file"]): record for record in lines}
+    heatmaps = {str(folder / file): maps for file, _, maps in read_heatmaps(run / "heatmaps")}
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:

@@ -29,7 +29,7 @@ from PIL import Image
 
 from ..errors import bad_argument, bad_type
 from ..explanation import Explanation, checked_explanation
-from .image import Clip, overlay, shown_heatmap
+from .image import Clip, format_as_image
 from .summary import target_label, target_positions
 
 COLORBAR_LABEL = "heat (share of the map's maximum)"
@@ -80,13 +80,7 @@ def plot_explanation(
     axes[0].set_title("input")
     for ax, position in zip(axes[1:], positions, strict=False):
         target = expl.targets[position]
-        drawn = overlay(
-            expl.image,
-            shown_heatmap(expl, position, clip),
-            alpha_limit=alpha_limit,
-            colormap=colormap,
-            resampling_filter=resampling_filter,
-        )
+        drawn = format_as_image(expl, position, alpha_limit, colormap, resampling_filter, clip)
         ax.imshow(np.asarray(drawn))
         ax.set_title(target_label(target), parse_math=False)  # a "$" in a class name is text
     for ax in axes:
@@ -148,13 +142,7 @@ def plot_comparison(
         grid[row, 0].set_title("input" if row == 0 else "", parse_math=False)
         grid[row, 0].set_ylabel(label)
         for col, expl in enumerate(expls, start=1):
-            drawn = overlay(
-                expl.image,
-                shown_heatmap(expl, row, clip),
-                alpha_limit=alpha_limit,
-                colormap=colormap,
-                resampling_filter=resampling_filter,
-            )
+            drawn = format_as_image(expl, row, alpha_limit, colormap, resampling_filter, clip)
             grid[row, col].imshow(np.asarray(drawn))
             grid[row, col].set_title(expl.method if row == 0 else "", parse_math=False)
     for ax in grid.ravel():
