@@ -69,10 +69,15 @@ def _run_under(backend: str, *args: str, timeout: int = 1800) -> subprocess.Comp
     )
 
 
+EVERY_METHOD_ON = {"functional_skip", "nested"}
+"""The models every method is compared on; the others get one method per engine path (each
+method costs every backend a compilation per model)."""
+
+
 def _methods(name: str) -> list[list]:
     methods = []
     for key in METHODS:
-        if name == "mobilenet_v2" and key not in ONE_PER_ENGINE_PATH:
+        if name not in EVERY_METHOD_ON and key not in ONE_PER_ENGINE_PATH:
             continue
         options = dict(CHEAP.get(key, {}))
         if key == "scorecam" and name == "mobilenet_v2":
