@@ -235,10 +235,15 @@ def test_sparse_input_maps_are_drawn_clipped_and_the_raw_map_stays():
     )
 
 
-def test_layer_maps_and_smooth_maps_are_not_clipped_by_default():
-    layer_map = _sparse_explanation(layer="conv")
-    assert format_as_image(layer_map).tobytes() == format_as_image(layer_map, clip=None).tobytes()
-    smooth = _explanation(Image.new("RGB", (16, 16)), np.linspace(0, 1, 64).reshape(8, 8))
+def test_small_maps_and_smooth_maps_are_not_clipped_by_default():
+    # Guided Grad-CAM names a layer but its map is of the input's pixels, and sparse: clipped.
+    guided = _sparse_explanation(layer="conv")
+    assert format_as_image(guided).tobytes() != format_as_image(guided, clip=None).tobytes()
+    one_cell = np.zeros((7, 7), dtype=np.float32)
+    one_cell[3, 3] = 1.0
+    cam = _explanation(Image.new("RGB", (16, 16)), one_cell)
+    assert format_as_image(cam).tobytes() == format_as_image(cam, clip=None).tobytes()
+    smooth = _explanation(Image.new("RGB", (16, 16)), np.linspace(0, 1, 4096).reshape(64, 64))
     assert format_as_image(smooth).tobytes() == format_as_image(smooth, clip=None).tobytes()
 
 

@@ -128,7 +128,11 @@ def overlay(
 
 
 CLIP_PERCENTILE = 99.0
-"""With ``clip="auto"``, maps of the input pixels are drawn clipped at this percentile."""
+"""With ``clip="auto"``, sparse maps are drawn clipped at this percentile."""
+
+SPARSE_MIN_PIXELS = 1024
+"""``clip="auto"`` only clips maps of at least this many values (32 x 32): a layer's 7 x 7
+map has too few for its 99th percentile to say it is sparse."""
 
 Clip = float | str | None
 
@@ -151,18 +155,19 @@ def clipped_heatmap(heatmap: np.ndarray, percentile: float | None) -> np.ndarray
     return np.minimum(heatmap / limit, 1.0).astype(heatmap.dtype, copy=False)
 
 
-def clip_percentile(heatmap: np.ndarray, layer: str | None, clip: Clip) -> float | None:
+def clip_percentile(heatmap: np.ndarray, clip: Clip) -> float | None:
     """The percentile ``clip`` asks for: a number in (0, 100], None for none, or ``"auto"``:
-    :data:`CLIP_PERCENTILE` for a sparse map of the input pixels (``layer`` None, and its
-    99th percentile under half its peak: saliency, SmoothGrad, Integrated Gradients give
-    such maps), else none (maps of a layer, and smooth maps such as RISE's, as they are).
+    :data:`CLIP_PERCENTILE` for a sparse map of many pixels (at least
+    :data:`SPARSE_MIN_PIXELS`, and its 99th percentile under half its peak: saliency,
+    SmoothGrad, Integrated Gradients and Guided Grad-CAM give such maps), else none (maps at
+    a layer's few positions, and smooth maps such as RISE's, are drawn as they are).
 
-    >>> sparse = np.zeros((20, 20)); sparse[3, 4] = 1.0; sparse[5, 5] = 0.5
-    >>> clip_percentile(sparse, None, "auto"), clip_percentile(sparse, "conv", "auto")
+    >>> sparse = np.zeros((40, 40)); sparse[3, 4] = 1.0; sparse[5, 5] = 0.5
+    >>> clip_percentile(sparse, "auto"), clip_percentile(sparse[:7, :7], "auto")
     (99.0, None)
     """
     if clip == "auto":
-        if layer is not None or not np.any(heatmap):
+        if np.size(heatmap) < SPARSE_MIN_PIXELS or not np.any(heatmap):
             return None
         sparse = np.percentile(heatmap, CLIP_PERCENTILE) < 0.5 * float(np.max(heatmap))
         return CLIP_PERCENTILE if sparse else None
@@ -180,7 +185,7 @@ def shown_heatmap(expl: Explanation, position: int, clip: Clip) -> np.ndarray:
     """The heatmap of ``expl.targets[position]`` as drawn: clipped as ``clip`` asks (the
     Explanation's own heatmap is left as it is)."""
     heatmap = target_at(expl, position).heatmap
-    return clipped_heatmap(heatmap, clip_percentile(heatmap, expl.layer, clip))
+    return clipped_heatmap(heatmap, clip_percentile(heatmap, clip))
 
 
 def format_as_image(
@@ -195,7 +200,7 @@ def format_as_image(
 
     ``target`` is a position in ``expl.targets`` (0 = the first explained class). ``clip``:
     the percentile above which heat is drawn as full (see :func:`clip_percentile`; the
-    default clips sparse maps of the input pixels at the 99th, so that they show).
+    default clips sparse maps of many pixels at the 99th, so that they show).
 
     >>> import numpy as np
     >>> from PIL import Image
