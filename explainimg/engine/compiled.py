@@ -352,6 +352,17 @@ class CompiledExplainer:
             return (None, None), "float32"  # found by an abstract run where needed
         return tuple(output.shape), output.dtype
 
+    @property
+    def channels_first(self) -> bool:
+        return self._io.channels_first
+
+    def scores_at_layer(
+        self, images: Any, extras: Sequence[Any], at_layer: Callable[[Any], Any]
+    ) -> Any:
+        """Class scores of a forward pass whose explained layer's output is replaced by
+        ``at_layer`` of it (:mod:`explainimg.engine.channel_masks`)."""
+        return self._forward(extras)(images, at_layer)[0]
+
     def scores(self, images: Any, extras: Sequence[Any]) -> tuple[Any, Any | None]:
         """(scores, probas) per class for any batch of images (a plain forward pass)."""
         capture = _Capture(None, self._head)

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from keras import ops
 
 from ..errors import ExplanationError
+from .channel_masks import channel_masked_scores
 from .recording import Recording
 
 
@@ -19,6 +20,7 @@ class Compiled(Protocol):
 
     n_classes: int
     layer_path: str | None
+    channels_first: bool
 
     def to_grid(self, values: Any) -> Any: ...
 
@@ -27,6 +29,10 @@ class Compiled(Protocol):
     ) -> Recording: ...
 
     def scores(self, images: Any, extras: Sequence[Any]) -> tuple[Any, Any]: ...
+
+    def scores_at_layer(
+        self, images: Any, extras: Sequence[Any], at_layer: Callable[[Any], Any]
+    ) -> Any: ...
 
     def sequential_map(self, function: Callable[[Any], Any], elements: Any) -> Any: ...
 
@@ -45,6 +51,7 @@ class MethodContext:
         activations = recording.aux["activations"]
         self.images = images
         self.targets = targets
+        self.scores = ops.cast(recording.scores, "float32")
         self.activations = None if activations is None else explainer.to_grid(activations)
         self.memo: dict[str, Any] = {}
         self._explainer = explainer
@@ -55,7 +62,10 @@ class MethodContext:
         return ops.one_hot(target_ids, self._explainer.n_classes, dtype="float32")
 
     def layer_gradients(self, k: int) -> Any:
-        gradients = self._recording.gradient(self._selector(self.targets[:, k]), "layer")
+        return self.layer_gradients_of(self._selector(self.targets[:, k]))
+
+    def layer_gradients_of(self, cotangent: Any) -> Any:
+        gradients = self._recording.gradient(ops.cast(cotangent, "float32"), "layer")
         if gradients is None:
             raise ExplanationError(
                 f"The model's output does not depend on layer {self._explainer.layer_path!r}."
@@ -71,12 +81,19 @@ class MethodContext:
             raise ExplanationError("The model's output does not depend on its input.")
         return ops.cast(gradients, "float32")
 
+    def _extras_of(self, sources: Any) -> Sequence[Any]:
+        if sources is None:
+            return self._extras
+        return [ops.take(extra, sources, axis=0) for extra in self._extras]
+
     def class_confidences(self, images: Any, sources: Any = None) -> Any:
-        extras = self._extras
-        if sources is not None:
-            extras = [ops.take(extra, sources, axis=0) for extra in extras]
-        scores, probas = self._explainer.scores(images, extras)
+        scores, probas = self._explainer.scores(images, self._extras_of(sources))
         return probas if probas is not None else ops.softmax(scores, axis=-1)
+
+    def channel_masked_scores(self, masks: Any, sources: Any = None) -> Any:
+        images = self.images if sources is None else ops.take(self.images, sources, axis=0)
+        extras = self._extras_of(sources)
+        return ops.cast(channel_masked_scores(self._explainer, images, extras, masks), "float32")
 
     def map(self, function: Callable[[Any], Any], elements: Any) -> Any:
         return self._explainer.sequential_map(function, elements)

@@ -14,10 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import bad_argument
+from .ablationcam import AblationCAM
 from .base import Context, Method, SignedMethod
 from .deconvnet import Deconvnet
 from .eigencam import EigenCAM
 from .eigengradcam import EigenGradCAM
+from .finercam import FinerCAM
 from .gradcam import GradCAM
 from .gradcam_elementwise import GradCAMElementWise
 from .gradcam_plus_plus import GradCAMPlusPlus
@@ -26,6 +28,7 @@ from .guided_gradcam import GuidedGradCAM
 from .hirescam import HiResCAM
 from .input_x_gradient import InputXGradient
 from .integrated_gradients import IntegratedGradients
+from .kpcacam import KPCACAM
 from .layercam import LayerCAM
 from .occlusion import Occlusion
 from .rise import RISE
@@ -59,16 +62,22 @@ METHODS: dict[str, type[Method]] = {
         Deconvnet,
         VarGrad,
         SquareGrad,
+        AblationCAM,
+        FinerCAM,
+        KPCACAM,
     )
 }
 
 __all__ = [
+    "KPCACAM",
     "METHODS",
     "RISE",
+    "AblationCAM",
     "Context",
     "Deconvnet",
     "EigenCAM",
     "EigenGradCAM",
+    "FinerCAM",
     "GradCAM",
     "GradCAMElementWise",
     "GradCAMPlusPlus",

@@ -23,8 +23,12 @@ class Context(Protocol):
     """What the engine offers a method inside one compiled call.
 
     - ``images``: (B, H, W, C) float32 inputs; ``targets``: (B, K) int32 class ids.
+    - ``scores``: (B, classes) float32 class scores of the images (the differentiated
+      scores: logits where the model has them).
     - ``activations``: (B, h, w, c) float32 output of the explained layer (layer methods).
     - ``layer_gradients(k)``: d score / d activations for target column k, (B, h, w, c).
+    - ``layer_gradients_of(cotangent)``: d (sum_j cotangent[b, j] * scores[b, j]) / d
+      activations for any (B, classes) ``cotangent`` (a combination of classes), (B, h, w, c).
     - ``input_gradients(images, target_ids, rule=None)``: d score[target] / d images for
       any batch of images (N, H, W, C) and ids (N,); ``rule`` ("guided" or "deconvnet")
       changes how gradients pass every ReLU (guided backpropagation, deconvnet) without
@@ -33,6 +37,9 @@ class Context(Protocol):
       of images (the model's own softmax/sigmoid output, or a softmax of its scores when it
       has none). ``sources`` (N,) says which of the B explained images each row was made
       from (default: row i from image i), so that a model's other inputs go along.
+    - ``channel_masked_scores(masks, sources=None)``: (N, classes) class scores of the
+      explained images with the explained layer's output multiplied channel-wise by row n's
+      mask (N, c) while the model runs (channel ablation); ``sources`` (N,) as above.
     - ``map(function, elements)``: ``function`` over the first axis of ``elements``, one step
       at a time (memory of one step; a float32 result per step, stacked).
     - ``memo``: a dict for work shared by the targets of one call (e.g. masked passes).
@@ -42,13 +49,18 @@ class Context(Protocol):
 
     images: Any
     targets: Any
+    scores: Any
     activations: Any | None
 
     def layer_gradients(self, k: int) -> Any: ...
 
+    def layer_gradients_of(self, cotangent: Any) -> Any: ...
+
     def input_gradients(self, images: Any, target_ids: Any, rule: str | None = None) -> Any: ...
 
     def class_confidences(self, images: Any, sources: Any = None) -> Any: ...
+
+    def channel_masked_scores(self, masks: Any, sources: Any = None) -> Any: ...
 
     def map(self, function: Callable[[Any], Any], elements: Any) -> Any: ...
 

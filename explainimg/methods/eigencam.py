@@ -34,10 +34,15 @@ def first_component(values: Any) -> Any:
     centred = flat - ops.mean(flat, axis=1, keepdims=True)
     left, singular, _ = ops.svd(centred, full_matrices=False)
     projection = left[..., 0] * singular[..., :1]  # = centred @ v_1, (B, h w)
+    return ops.reshape(ops.relu(agreeing_with_mean(projection, flat)), (-1, height, width))
+
+
+def agreeing_with_mean(projection: Any, flat: Any) -> Any:
+    """The (B, n) ``projection`` of the (B, n, c) values ``flat``, its sign flipped per image
+    where it correlates negatively with the values' mean over channels."""
     mean = ops.mean(flat, axis=-1)
     agreement = ops.sum(projection * (mean - ops.mean(mean, axis=1, keepdims=True)), axis=1)
-    sign = ops.where(agreement < 0, -1.0, 1.0)[:, None]
-    return ops.reshape(ops.relu(sign * projection), (-1, height, width))
+    return ops.where(agreement < 0, -1.0, 1.0)[:, None] * projection
 
 
 @attrs.frozen

@@ -5,6 +5,8 @@ image, as Occlusion's and RISE's, or its own, as Score-CAM's channel maps) and h
 perturbs an image; :func:`perturbed_confidences` runs the B x N perturbed images through the
 model ``batch_size`` at a time (through ``ctx.map``: memory of one batch, no Python loop per
 perturbation) and returns their class confidences (B, N, classes), which every target reads.
+:func:`per_row_outputs` is the chunking underneath, for any per-row model call (Ablation-CAM's
+passes with one channel of the layer zeroed).
 """
 
 from __future__ import annotations
@@ -16,6 +18,32 @@ from keras import ops
 
 from ..errors import bad_argument
 from .base import Context
+
+
+def per_row_outputs(
+    ctx: Context, count: int, outputs_of: Callable[[Any], Any], batch_size: int
+) -> Any:
+    """(B, count, classes): ``outputs_of(flat)`` for the B x ``count`` rows ``i * count + n``
+    (row n of image i), ``batch_size`` rows at a time through ``ctx.map`` (memory of one
+    chunk; the last chunk repeats the final row). ``outputs_of`` gives (n, classes).
+
+    >>> from types import SimpleNamespace
+    >>> ctx = SimpleNamespace(images=ops.ones((2, 4, 4, 1)), map=ops.map)
+    >>> rows = per_row_outputs(ctx, 3, lambda flat: ops.cast(flat, "float32")[:, None], 4)
+    >>> ops.convert_to_numpy(rows)[..., 0].tolist()
+    [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    """
+    batch = ops.shape(ctx.images)[0]
+    total = batch * count
+    chunks = (total + batch_size - 1) // batch_size
+
+    def outputs_of_chunk(chunk: Any) -> Any:
+        flat = ops.minimum(chunk * batch_size + ops.arange(batch_size, dtype="int32"), total - 1)
+        return outputs_of(flat)
+
+    outputs = ctx.map(outputs_of_chunk, ops.arange(chunks, dtype="int32"))
+    classes = outputs.shape[-1]
+    return ops.reshape(ops.reshape(outputs, (-1, classes))[:total], (batch, count, classes))
 
 
 def perturbed_confidences(
@@ -40,20 +68,13 @@ def perturbed_confidences(
     >>> ops.convert_to_numpy(confidences)[..., 0].tolist()
     [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     """
-    images = ctx.images
-    batch = ops.shape(images)[0]
-    total = batch * count
-    chunks = (total + batch_size - 1) // batch_size
 
-    def confidences_of_chunk(chunk: Any) -> Any:
-        # Flat index i * count + n: image i perturbed by mask n; the last chunk repeats the end.
-        flat = ops.minimum(chunk * batch_size + ops.arange(batch_size, dtype="int32"), total - 1)
-        originals = ops.take(images, flat // count, axis=0)
+    def confidences_of(flat: Any) -> Any:
+        # Row i * count + n: image i perturbed by mask n.
+        originals = ops.take(ctx.images, flat // count, axis=0)
         return ctx.class_confidences(perturb(originals, masks(flat)), flat // count)
 
-    scores = ctx.map(confidences_of_chunk, ops.arange(chunks, dtype="int32"))
-    classes = scores.shape[-1]
-    return ops.reshape(ops.reshape(scores, (-1, classes))[:total], (batch, count, classes))
+    return per_row_outputs(ctx, count, confidences_of, batch_size)
 
 
 def multiplied(images: Any, masks: Any) -> Any:

@@ -25,13 +25,20 @@ from .saliency import min_max
 from .scaling import upsample_bilinear
 
 
-def selected_channels(activations: Any, max_channels: int | None) -> Any:
-    """(B, h, w, N): all channels, or the ``max_channels`` with the largest spatial variance."""
+def kept_channels(activations: Any, max_channels: int | None) -> Any | None:
+    """(B, N) ids of the ``max_channels`` channels with the largest spatial variance per
+    image, or None when every channel is kept."""
     channels = activations.shape[-1]
     if max_channels is None or channels is None or max_channels >= channels:
+        return None
+    return ops.top_k(ops.var(activations, axis=(1, 2)), k=max_channels)[1]
+
+
+def selected_channels(activations: Any, max_channels: int | None) -> Any:
+    """(B, h, w, N): all channels, or the ``max_channels`` with the largest spatial variance."""
+    keep = kept_channels(activations, max_channels)
+    if keep is None:
         return activations
-    variance = ops.var(activations, axis=(1, 2))
-    keep = ops.top_k(variance, k=max_channels)[1]
     return ops.take_along_axis(activations, keep[:, None, None, :], axis=3)
 
 
