@@ -13,6 +13,7 @@ from explainimg.demo.shapes import make_shapes
 from explainimg.methods import (
     METHODS,
     RISE,
+    AblationCAM,
     IntegratedGradients,
     LayerCAM,
     Occlusion,
@@ -316,6 +317,7 @@ CHEAP = {
     "squaregrad": SquareGrad(samples=2),
     "integrated_gradients": IntegratedGradients(steps=2),
     "scorecam": ScoreCAM(max_channels=8, batch_size=16),
+    "ablationcam": AblationCAM(max_channels=8, batch_size=16),
     "occlusion": Occlusion(patch_size=32, stride=32),
     "rise": RISE(masks=8),
 }
