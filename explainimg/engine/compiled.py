@@ -37,7 +37,7 @@ from keras import ops
 from ..errors import ExplanationError
 from ..methods import Method
 from ..methods.scaling import scale_by_max
-from . import backend
+from . import augment, backend
 from .graph import LayerRef
 from .guided import is_relu, rule_hooks
 from .interception import ActivationHook, Hook, intercepted
@@ -274,14 +274,23 @@ class CompiledExplainer:
     ) -> tuple[Any, ...]:
         self.trace_count += 1
         images = ops.cast(images, "float32")
-        recording = self._backend.record(self._forward(extras), images, self._layer_spec())
-        scores = recording.scores
+        augmented = self._method.augmented  # smooth="aug": six copies per image, one batch
+        rows = augment.augmented(images) if augmented else images
+        row_extras = augment.repeated(extras) if augmented else extras
+        recording = self._backend.record(self._forward(row_extras), rows, self._layer_spec())
+        scores, probas = recording.scores, recording.aux["probas"]
+        if augmented:
+            scores = augment.original_rows(scores, ops.shape(images)[0])
+            probas = None if probas is None else augment.original_rows(probas, ops.shape(images)[0])
         if targets is None:
             targets = ops.top_k(scores, k=count)[1]
         targets = ops.cast(targets, "int32")
-        context = MethodContext(self, images, targets, recording, extras)
+        row_targets = augment.repeated(targets) if augmented else targets
+        context = MethodContext(self, rows, row_targets, recording, row_extras)
         outputs = [self._method.target_outputs(context, k) for k in range(count)]
         maps = scale_by_max(ops.stack([raw for raw, _ in outputs], 1))
+        if augmented:
+            maps = scale_by_max(augment.aligned_mean(maps))
         # Unsigned methods return an empty (B, 0) placeholder: one output layout for all.
         attributions = (
             ops.stack([signed for _, signed in outputs], 1)
@@ -289,7 +298,6 @@ class CompiledExplainer:
             else ops.zeros((ops.shape(images)[0], 0))
         )
         chosen_scores = ops.take_along_axis(scores, targets, axis=1)
-        probas = recording.aux["probas"]
         chosen_probas = (
             ops.take_along_axis(probas, targets, axis=1)
             if probas is not None
@@ -301,7 +309,9 @@ class CompiledExplainer:
         if self._method.signed:
             finite = ops.logical_and(finite, ops.all(ops.isfinite(attributions), axis=(1, 2, 3)))
         mismatch = self._head.logits_mismatch(
-            recording.aux["logits"], recording.aux["outputs"], finite
+            recording.aux["logits"],
+            recording.aux["outputs"],
+            augment.repeated(finite) if augmented else finite,
         )
         return maps, targets, chosen_scores, chosen_probas, finite, mismatch, attributions
 
