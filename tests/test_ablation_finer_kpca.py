@@ -4,6 +4,7 @@ a difference of logits, NumPy's eigh of the centred kernel matrix), to 1e-4."""
 
 from __future__ import annotations
 
+import attrs
 import keras
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ import explainimg as ei
 from explainimg.methods import KPCACAM, AblationCAM, FinerCAM
 from tests import builders
 from tests.reference import dense_logits, requires_tensorflow, run_layers, unit
+from tests.test_cam_smoothing import COPIES
 
 pytestmark = pytest.mark.core
 
@@ -66,6 +68,22 @@ def test_ablationcam_matches_the_head_rerun_on_each_ablated_channel(sequential):
         expected = _ablation_cam(features, head, x, target.target, kept)
         np.testing.assert_allclose(target.heatmap, expected, atol=1e-4)
     assert np.abs(some.targets[0].heatmap - every.targets[0].heatmap).max() > 1e-3
+
+
+def test_ablationcam_with_aug_smoothing_is_the_mean_of_its_explained_copies(sequential):
+    """The six copies' ablated runs are taken in one batch: each row must rerun its own copy."""
+    model = sequential[0]
+    x = builders.image(seed=55)
+    method = AblationCAM(max_channels=3, batch_size=7)
+    smoothed = ei.explain_prediction(
+        model, x, targets=[1], layer=LAYER, method=attrs.evolve(method, smooth="aug")
+    )
+    maps = []
+    for mirrored, factor in COPIES:
+        copy = (x[:, ::-1] if mirrored else x) * factor
+        heat = ei.explain_prediction(model, copy, targets=[1], layer=LAYER, method=method)
+        maps.append(heat.targets[0].heatmap[:, ::-1] if mirrored else heat.targets[0].heatmap)
+    np.testing.assert_allclose(smoothed.targets[0].heatmap, unit(np.mean(maps, 0)), atol=1e-5)
 
 
 class _CountedDense(keras.layers.Dense):

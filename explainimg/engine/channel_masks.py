@@ -26,9 +26,9 @@ class ScoresAtLayer(Protocol):
 
     channels_first: bool
 
-    def scores_at_layer(
-        self, images: Any, extras: Sequence[Any], at_layer: Callable[[Any], Any]
-    ) -> Any: ...
+    def scores(
+        self, images: Any, extras: Sequence[Any], at_layer: Callable[[Any], Any] | None = None
+    ) -> tuple[Any, Any]: ...
 
 
 def channel_scaling(masks: Any, channels_first: bool) -> Callable[[Any], Any]:
@@ -53,4 +53,4 @@ def channel_masked_scores(
     """(N, classes) class scores of ``images`` (N, H, W, C) with row n's explained layer
     output multiplied by ``masks[n]`` (N, c) along its channels."""
     scaling = channel_scaling(ops.cast(masks, "float32"), explainer.channels_first)
-    return explainer.scores_at_layer(images, extras, scaling)
+    return explainer.scores(images, extras, scaling)[0]

@@ -37,7 +37,7 @@ from keras import ops
 from ..errors import ExplanationError
 from ..methods import Method
 from ..methods.scaling import scale_by_max
-from . import backend
+from . import augment, backend
 from .graph import LayerRef
 from .guided import is_relu, rule_hooks
 from .interception import ActivationHook, Hook, intercepted
@@ -146,6 +146,7 @@ class CompiledExplainer:
         self._head = head
         self._method = method
         self._io = io
+        self.channels_first = io.channels_first
         self._grid = grid
         shape, dtype = self._io.image_spec
         self._image_spec = ((None, *shape[1:]), dtype)
@@ -274,14 +275,23 @@ class CompiledExplainer:
     ) -> tuple[Any, ...]:
         self.trace_count += 1
         images = ops.cast(images, "float32")
-        recording = self._backend.record(self._forward(extras), images, self._layer_spec())
-        scores = recording.scores
+        augmented = self._method.augmented  # smooth="aug": six copies per image, one batch
+        rows = augment.augmented(images) if augmented else images
+        row_extras = augment.repeated(extras) if augmented else extras
+        recording = self._backend.record(self._forward(row_extras), rows, self._layer_spec())
+        scores, probas = recording.scores, recording.aux["probas"]
+        if augmented:
+            scores = augment.original_rows(scores, ops.shape(images)[0])
+            probas = None if probas is None else augment.original_rows(probas, ops.shape(images)[0])
         if targets is None:
             targets = ops.top_k(scores, k=count)[1]
         targets = ops.cast(targets, "int32")
-        context = MethodContext(self, images, targets, recording, extras)
+        row_targets = augment.repeated(targets) if augmented else targets
+        context = MethodContext(self, rows, row_targets, recording, row_extras)
         outputs = [self._method.target_outputs(context, k) for k in range(count)]
         maps = scale_by_max(ops.stack([raw for raw, _ in outputs], 1))
+        if augmented:
+            maps = scale_by_max(augment.aligned_mean(maps))
         # Unsigned methods return an empty (B, 0) placeholder: one output layout for all.
         attributions = (
             ops.stack([signed for _, signed in outputs], 1)
@@ -289,7 +299,6 @@ class CompiledExplainer:
             else ops.zeros((ops.shape(images)[0], 0))
         )
         chosen_scores = ops.take_along_axis(scores, targets, axis=1)
-        probas = recording.aux["probas"]
         chosen_probas = (
             ops.take_along_axis(probas, targets, axis=1)
             if probas is not None
@@ -301,7 +310,9 @@ class CompiledExplainer:
         if self._method.signed:
             finite = ops.logical_and(finite, ops.all(ops.isfinite(attributions), axis=(1, 2, 3)))
         mismatch = self._head.logits_mismatch(
-            recording.aux["logits"], recording.aux["outputs"], finite
+            recording.aux["logits"],
+            recording.aux["outputs"],
+            augment.repeated(finite) if augmented else finite,
         )
         return maps, targets, chosen_scores, chosen_probas, finite, mismatch, attributions
 
@@ -352,19 +363,14 @@ class CompiledExplainer:
             return (None, None), "float32"  # found by an abstract run where needed
         return tuple(output.shape), output.dtype
 
-    @property
-    def channels_first(self) -> bool:
-        return self._io.channels_first
-
-    def scores_at_layer(
-        self, images: Any, extras: Sequence[Any], at_layer: Callable[[Any], Any]
-    ) -> Any:
-        """Class scores of a forward pass whose explained layer's output is replaced by
-        ``at_layer`` of it (:mod:`explainimg.engine.channel_masks`)."""
-        return self._forward(extras)(images, at_layer)[0]
-
-    def scores(self, images: Any, extras: Sequence[Any]) -> tuple[Any, Any | None]:
-        """(scores, probas) per class for any batch of images (a plain forward pass)."""
+    def scores(
+        self, images: Any, extras: Sequence[Any], at_layer: Callable[[Any], Any] | None = None
+    ) -> tuple[Any, Any | None]:
+        """(scores, probas) per class for any batch of images (a plain forward pass; with
+        ``at_layer``, the explained layer's output replaced by ``at_layer`` of it)."""
+        if at_layer is not None:
+            scores, aux = self._forward(extras)(images, at_layer)
+            return scores, aux["probas"]
         capture = _Capture(None, self._head)
         outputs = self._run(images, extras, capture)
         return self._head.class_scores(capture.logits, outputs)

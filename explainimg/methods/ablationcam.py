@@ -28,8 +28,8 @@ from typing import Any, ClassVar
 import attrs
 from keras import ops
 
-from .base import Context, Method, integer_at_least, optional_integer_at_least
-from .cam import weighted_sum
+from .base import Context, integer_at_least, optional_integer_at_least
+from .cam import ChannelCAM, weighted_channels
 from .perturbation import per_row_outputs, target_column
 from .scorecam import kept_channels, selected_channels
 
@@ -56,7 +56,7 @@ def ablated_scores(ctx: Context, channels: Any, batch_size: int) -> Any:
 
 
 @attrs.frozen
-class AblationCAM(Method):
+class AblationCAM(ChannelCAM):
     """Ablation-CAM: channels weighted by the relative drop of the class score when each
     channel is zeroed, summed, ReLU, divided by the maximum."""
 
@@ -71,7 +71,7 @@ class AblationCAM(Method):
     )
     batch_size: int = attrs.field(default=32, validator=integer_at_least("batch_size", 1))
 
-    def target_map(self, ctx: Context, k: int) -> Any:
+    def channel_terms(self, ctx: Context, k: int) -> Any:
         if "ablationcam" not in ctx.memo:
             activations = ctx.activations
             keep = kept_channels(activations, self.max_channels)
@@ -82,4 +82,4 @@ class AblationCAM(Method):
             ctx.memo["ablationcam"] = (kept, ablated_scores(ctx, keep, self.batch_size))
         kept, ablated = ctx.memo["ablationcam"]
         original = ops.take_along_axis(ctx.scores, ctx.targets[:, k : k + 1], axis=1)
-        return weighted_sum(kept, ablation_weights(original, target_column(ablated, ctx, k)))
+        return weighted_channels(kept, ablation_weights(original, target_column(ablated, ctx, k)))

@@ -35,8 +35,8 @@ import attrs
 from keras import ops
 
 from ..errors import bad_argument, bad_type
-from .base import Context, Method, number_at_least
-from .gradcam import gradcam
+from .base import Context, number_at_least
+from .cam import ChannelCAM, weighted_channels
 
 DEFAULT_COMPARISON = 3
 
@@ -74,7 +74,7 @@ def _check_comparison(instance: Any, attribute: attrs.Attribute, value: Any) -> 
 
 
 @attrs.frozen
-class FinerCAM(Method):
+class FinerCAM(ChannelCAM):
     """Finer-CAM: Grad-CAM of the target's score minus alpha times the probability-weighted
     scores of the most similar classes, summed, ReLU, divided by the maximum."""
 
@@ -106,7 +106,7 @@ class FinerCAM(Method):
             )
         return closest_classes(scores, target_ids, count) if count else None
 
-    def target_map(self, ctx: Context, k: int) -> Any:
+    def channel_terms(self, ctx: Context, k: int) -> Any:
         scores = ctx.scores
         target_ids = ctx.targets[:, k]
         classes = int(scores.shape[-1])
@@ -119,4 +119,5 @@ class FinerCAM(Method):
             )
             others = ops.einsum("bs,bsj->bj", weights, ops.one_hot(compared, classes))
             cotangent = cotangent - float(self.alpha) * others
-        return gradcam(ctx.activations, ctx.layer_gradients_of(cotangent))
+        gradients = ctx.layer_gradients_of(cotangent)
+        return weighted_channels(ctx.activations, ops.mean(gradients, axis=(1, 2)))

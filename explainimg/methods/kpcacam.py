@@ -12,6 +12,8 @@ over channels; map = ReLU(projection), the same for every target. pytorch-grad-c
 ``KPCA_CAM`` uses a sigmoid kernel by default and leaves the sign as scikit-learn's solver
 gives it; this uses the RBF kernel only. The kernel matrix has (h w)^2 entries and its
 eigendecomposition costs (h w)^3: fine for 7x7 to 28x28 maps, slow for much larger ones.
+As every CAM method it takes ``smooth=``; ``smooth="eigen"`` replaces the kernel PCA by the
+linear one, which makes it Eigen-CAM.
 
 >>> import numpy as np
 >>> from keras import ops
@@ -29,8 +31,9 @@ import attrs
 from keras import ops
 
 from ..errors import bad_argument, bad_type
-from .base import Context, Method
-from .eigencam import agreeing_with_mean
+from .base import Context
+from .cam import ChannelCAM
+from .components import agreeing_with_mean
 
 
 def kernel_component(values: Any, gamma: float | None = None) -> Any:
@@ -65,7 +68,7 @@ def _check_gamma(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
 
 
 @attrs.frozen
-class KPCACAM(Method):
+class KPCACAM(ChannelCAM):
     """KPCA-CAM: each position's projection on the first kernel principal component (RBF
     kernel) of the layer's activations, signed to agree with the mean activation, ReLU,
     divided by the maximum; the same map for every target."""
@@ -76,7 +79,13 @@ class KPCACAM(Method):
 
     gamma: float | None = attrs.field(default=None, validator=_check_gamma)
 
+    def channel_terms(self, ctx: Context, k: int) -> Any:
+        return ctx.activations
+
+    def combine(self, terms: Any) -> Any:
+        return kernel_component(terms, self.gamma)
+
     def target_map(self, ctx: Context, k: int) -> Any:
         if "kpcacam" not in ctx.memo:
-            ctx.memo["kpcacam"] = kernel_component(ctx.activations, self.gamma)
+            ctx.memo["kpcacam"] = ChannelCAM.target_map(self, ctx, k)
         return ctx.memo["kpcacam"]
