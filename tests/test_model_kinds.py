@@ -29,7 +29,10 @@ TRANSFORMER_LAYERS = {
 # all of them under XLA takes minutes); TensorFlow runs them all.
 ON_TENSORFLOW = keras.backend.backend() == "tensorflow"
 JAX_FAMILIES = ("vit",)
-JAX_METHODS = ("gradcam", "guided_gradcam", "integrated_gradients", "occlusion", "deconvnet")
+# Ablation-CAM: the layer's channels are masked while the model runs (channels-first too).
+JAX_METHODS = (
+    "gradcam", "guided_gradcam", "integrated_gradients", "occlusion", "deconvnet", "ablationcam",
+)  # fmt: skip
 
 
 def _no_hooks_left(model: keras.Model) -> bool:
@@ -208,6 +211,7 @@ METHODS = {
     "deconvnet": "deconvnet",
     "vargrad": ei.methods.VarGrad(samples=3),
     "squaregrad": ei.methods.SquareGrad(samples=3),
+    "ablationcam": ei.methods.AblationCAM(batch_size=4),
 }
 BACKEND_METHODS = list(METHODS) if ON_TENSORFLOW else list(JAX_METHODS)
 
