@@ -28,10 +28,10 @@ from typing import Any, ClassVar
 import attrs
 from keras import ops
 
-from .base import Context, integer_at_least, optional_integer_at_least
-from .cam import ChannelCAM, weighted_channels
+from .base import Context
+from .cam import weighted_channels
 from .perturbation import per_row_outputs, target_column
-from .scorecam import kept_channels, selected_channels
+from .scorecam import PerChannelPassesCAM, kept_channels, selected_channels
 
 
 def ablation_weights(scores: Any, ablated: Any) -> Any:
@@ -56,20 +56,12 @@ def ablated_scores(ctx: Context, channels: Any, batch_size: int) -> Any:
 
 
 @attrs.frozen
-class AblationCAM(ChannelCAM):
+class AblationCAM(PerChannelPassesCAM):
     """Ablation-CAM: channels weighted by the relative drop of the class score when each
     channel is zeroed, summed, ReLU, divided by the maximum."""
 
     key: ClassVar[str] = "ablationcam"
     title: ClassVar[str] = "Ablation-CAM"
-    passes: ClassVar[str] = (
-        "1 forward + one forward per channel (or per kept channel), shared by all targets"
-    )
-
-    max_channels: int | None = attrs.field(
-        default=100, validator=optional_integer_at_least("max_channels", 1)
-    )
-    batch_size: int = attrs.field(default=32, validator=integer_at_least("batch_size", 1))
 
     def channel_terms(self, ctx: Context, k: int) -> Any:
         if "ablationcam" not in ctx.memo:

@@ -57,12 +57,10 @@ def channel_confidences(ctx: Context, channels: Any, batch_size: int) -> Any:
 
 
 @attrs.frozen
-class ScoreCAM(ChannelCAM):
-    """Score-CAM: channels weighted by the softmax of the class confidence on the image masked
-    by each channel, summed, ReLU, divided by the maximum."""
+class PerChannelPassesCAM(ChannelCAM):
+    """Base of the CAM methods that run the model once per channel (Score-CAM, Ablation-CAM):
+    ``max_channels`` (None: every channel) and ``batch_size`` runs at a time."""
 
-    key: ClassVar[str] = "scorecam"
-    title: ClassVar[str] = "Score-CAM"
     passes: ClassVar[str] = (
         "1 forward + one forward per channel (or per kept channel), shared by all targets"
     )
@@ -71,6 +69,15 @@ class ScoreCAM(ChannelCAM):
         default=100, validator=optional_integer_at_least("max_channels", 1)
     )
     batch_size: int = attrs.field(default=32, validator=integer_at_least("batch_size", 1))
+
+
+@attrs.frozen
+class ScoreCAM(PerChannelPassesCAM):
+    """Score-CAM: channels weighted by the softmax of the class confidence on the image masked
+    by each channel, summed, ReLU, divided by the maximum."""
+
+    key: ClassVar[str] = "scorecam"
+    title: ClassVar[str] = "Score-CAM"
 
     def channel_terms(self, ctx: Context, k: int) -> Any:
         if "scorecam" not in ctx.memo:
