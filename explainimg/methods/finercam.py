@@ -13,7 +13,8 @@ differentiates the weights p_s; we keep the paper's linear difference.)
 - an integer N: per image and target, the N classes whose scores are closest to the
   target's (the target itself excluded), as pytorch-grad-cam does with its default
   comparison ranks 1, 2, 3; at most the number of classes minus one;
-- a sequence of class ids: those classes for every image and target;
+- a sequence of class ids: those classes for every image and target (a listed class that
+  is the target itself is kept: its term scales the target's own gradient by 1 - alpha p);
 - None (the default): the 3 closest classes, or all the others on a model of fewer classes.
 
 ``alpha`` (default 1, as pytorch-grad-cam) is the comparison strength: 0 gives Grad-CAM,
