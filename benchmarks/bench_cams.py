@@ -23,19 +23,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras
 import numpy as np
+from specs import method_of
 from timing import BATCH_SIZES, paired_times, table_head
 
 import explainimg as ei
-from explainimg.methods import METHODS, Method
 
 MODELS = {"MobileNetV2": keras.applications.MobileNetV2, "ResNet50": keras.applications.ResNet50}
 CHEAP_CAMS = ("hirescam", "xgradcam", "gradcam_elementwise", "eigencam", "eigengradcam")
-
-
-def method_of(spec: str) -> Method:
-    """``"gradcam"`` -> GradCAM(); ``"gradcam+aug"`` -> GradCAM(smooth="aug")."""
-    key, _, smooth = spec.partition("+")
-    return METHODS[key](smooth=smooth or None)
 
 
 def measure(
