@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import bad_argument
 from .base import Context, Method, SignedMethod
 from .deconvnet import Deconvnet
+from .deeplift import DeepLIFT
 from .eigencam import EigenCAM
 from .eigengradcam import EigenGradCAM
 from .gradcam import GradCAM
@@ -27,6 +28,7 @@ from .hirescam import HiResCAM
 from .input_x_gradient import InputXGradient
 from .integrated_gradients import IntegratedGradients
 from .layercam import LayerCAM
+from .lrp import LRP
 from .occlusion import Occlusion
 from .rise import RISE
 from .saliency import Saliency
@@ -59,14 +61,18 @@ METHODS: dict[str, type[Method]] = {
         Deconvnet,
         VarGrad,
         SquareGrad,
+        DeepLIFT,
+        LRP,
     )
 }
 
 __all__ = [
+    "LRP",
     "METHODS",
     "RISE",
     "Context",
     "Deconvnet",
+    "DeepLIFT",
     "EigenCAM",
     "EigenGradCAM",
     "GradCAM",
