@@ -38,6 +38,7 @@ from ..methods.lrp import WEIGHTED_TYPES, RelevanceRule
 from . import guided
 from .graph import LayerRef
 from .interception import ActivationHook, Hook
+from .outputs import LinearView
 
 Hooks = tuple[dict[keras.layers.Layer, Hook], dict[keras.layers.Layer, ActivationHook]]
 
@@ -158,22 +159,15 @@ def deeplift_hooks(refs: Sequence[LayerRef], rule: RescaleRule) -> Hooks:
 # LRP -----------------------------------------------------------------------------------------
 
 
-class _KernelView:
+class _KernelView(LinearView):
     """Stand-in for a weighted layer: its own ``call`` with another kernel, no bias and no
     activation (the layer's other settings, strides, padding, data format, are its own)."""
 
     def __init__(self, layer: keras.layers.Layer, kernel: Any) -> None:
-        self._layer = layer
+        super().__init__(layer)
         self.kernel = kernel
         self.bias = None
         self.use_bias = False
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._layer, name)
-
-    @staticmethod
-    def activation(x: Any) -> Any:
-        return x
 
 
 def _positive_part(layer: Any, x: Any) -> Any:
