@@ -142,8 +142,12 @@ def _lrp(steps: list, x: np.ndarray, target: int, rules: dict, epsilon: float) -
     for index, ((kind, matrix, _), (a, z)) in enumerate(
         zip(reversed(steps), reversed(forward), strict=True)
     ):
-        if kind in ("relu", "affine"):
+        if kind == "relu":
             continue  # relevance passes unchanged
+        if kind == "affine":  # LRP-0 on y = s x + t: the shift takes its share
+            per_unit = np.divide(relevance, z, out=np.zeros_like(z), where=z != 0)
+            relevance = a * matrix * per_unit
+            continue
         rule = "epsilon" if kind == "pool" else rules["dense" if index == 0 else "conv"]
         if rule == "epsilon":
             relevance = a * (matrix.T @ (relevance / _stabilised(z, epsilon)))

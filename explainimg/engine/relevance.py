@@ -15,8 +15,9 @@ relevance per unit of output (R = y * g), so that relevance = x * gradient at th
 Dense and convolution layers apply their rule (epsilon: g times y / (z + ε sign z); z_plus and
 alpha_beta: the layer's own op recomputed on the positive and negative parts of its kernel and
 input, through a stand-in for the layer); average pooling, Add and Average apply the epsilon
-rule; elementwise activations and affine normalisations pass relevance unchanged (g times
-y / x); shape layers, max pooling and plain ReLUs pass the gradient. Any other layer is
+rule; elementwise activations pass relevance unchanged (g times y / x); BatchNormalization,
+Rescaling and Normalization (elementwise affine maps: the epsilon rule with ε = 0), shape
+layers and max pooling pass the gradient. Any other layer is
 refused by name: its relevance would be unaccounted for.
 
 >>> from explainimg.methods.deeplift import RESCALE
@@ -44,7 +45,6 @@ Hooks = tuple[dict[keras.layers.Layer, Hook], dict[keras.layers.Layer, Activatio
 
 _NOT_ELEMENTWISE = ("softmax", "log_softmax", "linear", "glu")
 _ACTIVATION_LAYERS = (layers.ReLU, layers.LeakyReLU, layers.ELU, layers.PReLU, layers.Activation)
-_AFFINE = (layers.BatchNormalization, layers.Rescaling, layers.Normalization)
 _LINEAR = (
     layers.Add,
     layers.Average,
@@ -55,7 +55,14 @@ _LINEAR = (
     layers.GlobalAveragePooling2D,
     layers.GlobalAveragePooling3D,
 )
+# BatchNormalization, Rescaling, Normalization: elementwise affine maps, whose gradient is the
+# epsilon rule with ε = 0 (their shift takes its share, as a bias does). Passing relevance
+# unchanged instead forces a unit's relevance onto a near-zero input, which the epsilon rule
+# below then divides by ~ε: 1e32 on MobileNetV2.
 _GRADIENT = (
+    layers.BatchNormalization,
+    layers.Rescaling,
+    layers.Normalization,
     layers.InputLayer,
     layers.Flatten,
     layers.Reshape,
@@ -263,7 +270,7 @@ def lrp_hooks(refs: Sequence[LayerRef], rule: RelevanceRule, final: Any | None) 
                 activations[layer] = keep_pre_activation(layer)
         elif isinstance(layer, _LINEAR):
             calls[layer] = on_linear
-        elif isinstance(layer, _AFFINE) or _is_activation_layer(layer):
+        elif _is_activation_layer(layer):
             calls[layer] = on_unchanged
         elif layer is not final:
             raise _refused(ref, "no relevance rule covers this layer type")

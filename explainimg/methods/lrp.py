@@ -16,8 +16,9 @@ inputs x_i, weights w_ij and outputs z_j:
   get epsilon).
 
 Average pooling and Add pass relevance by the epsilon rule (in proportion to the inputs'
-contributions), max pooling to the winner (the gradient), elementwise activations and
-BatchNormalization / Rescaling / Normalization unchanged. Layers none of these fit (attention,
+contributions), max pooling to the winner (the gradient), elementwise activations unchanged, and
+BatchNormalization / Rescaling / Normalization by the gradient (the epsilon rule with ε = 0
+on an elementwise affine map: the shift takes its share, as a bias does). Layers none of these fit (attention,
 LayerNormalization, custom layers) are refused by name. The engine applies the rules while the
 model runs, without changing it (:mod:`explainimg.engine.relevance`).
 """
