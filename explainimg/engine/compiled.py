@@ -277,12 +277,14 @@ class CompiledExplainer:
     ) -> tuple[Any, ...]:
         self.trace_count += 1
         images = ops.cast(images, "float32")
-        recording = self._backend.record(self._forward(extras), images, self._layer_spec())
+        # A method whose gradients all take one rule (LRP) gets it in this pass already.
+        rule = getattr(self._method, "forward_rule", None)
+        recording = self._backend.record(self._forward(extras, rule), images, self._layer_spec())
         scores = recording.scores
         if targets is None:
             targets = ops.top_k(scores, k=count)[1]
         targets = ops.cast(targets, "int32")
-        context = MethodContext(self, images, targets, recording, extras)
+        context = MethodContext(self, images, targets, recording, extras, rule)
         outputs = [self._method.target_outputs(context, k) for k in range(count)]
         maps = scale_by_max(ops.stack([raw for raw, _ in outputs], 1))
         # Unsigned methods return an empty (B, 0) placeholder: one output layout for all.

@@ -39,7 +39,9 @@ class MethodContext:
         targets: Any,
         recording: Recording,
         extras: Sequence[Any],
+        rule: Any = None,
     ) -> None:
+        """``rule``: the backward rule ``recording`` was made with (None: plain gradients)."""
         activations = recording.aux["activations"]
         self.images = images
         self.targets = targets
@@ -49,6 +51,8 @@ class MethodContext:
         self._recording = recording
         self._extras = extras
         self._rule_recordings: dict[Any, tuple[Any, Recording]] = {}
+        if rule is not None:
+            self._rule_recordings[rule] = (images, recording)
 
     def _selector(self, target_ids: Any) -> Any:
         return ops.one_hot(target_ids, self._explainer.n_classes, dtype="float32")

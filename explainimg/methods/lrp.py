@@ -16,11 +16,12 @@ inputs x_i, weights w_ij and outputs z_j:
   get epsilon).
 
 Average pooling and Add pass relevance by the epsilon rule (in proportion to the inputs'
-contributions), max pooling to the winner (the gradient), elementwise activations unchanged, and
-BatchNormalization / Rescaling / Normalization by the gradient (the epsilon rule with ε = 0
-on an elementwise affine map: the shift takes its share, as a bias does). Layers none of these fit (attention,
-LayerNormalization, custom layers) are refused by name. The engine applies the rules while the
-model runs, without changing it (:mod:`explainimg.engine.relevance`).
+contributions), max pooling to the winner (the gradient), elementwise activations unchanged,
+and BatchNormalization / Rescaling / Normalization by the gradient (the epsilon rule with
+ε = 0 on an elementwise affine map: the shift takes its share, as a bias does). Layers none of
+these fit (attention, LayerNormalization, custom layers) are refused by name. The engine
+applies the rules while the model runs, without changing it
+(:mod:`explainimg.engine.relevance`).
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ class LRP(SignedMethod):
     title: ClassVar[str] = "LRP"
     needs_layer: ClassVar[bool] = False
     passes: ClassVar[str] = (
-        "2 forward (one plain, one with the rules; z_plus and alpha_beta recompute each "
-        "weighted layer twice more) + 1 backward per target"
+        "1 forward with the rules (z_plus and alpha_beta recompute each weighted layer twice "
+        "more) + 1 backward per target"
     )
 
     rule: Any = attrs.field(default="epsilon", converter=_as_rule, validator=_check_rule)
@@ -116,6 +117,12 @@ class LRP(SignedMethod):
                 "alpha - beta == 1 (the alpha_beta rule then conserves relevance)",
                 said(f"alpha={self.alpha!r}, beta={self.beta!r}"),
             )
+
+    @property
+    def forward_rule(self) -> RelevanceRule:
+        """The rule the engine applies in its first forward pass already (every gradient
+        this method asks for takes it), so that no second pass is needed."""
+        return self.relevance_rule
 
     @property
     def relevance_rule(self) -> RelevanceRule:
