@@ -369,4 +369,3 @@ def test_smooth_makes_the_cam_methods_own_smoothing(folder, shapes_model):
     plain = ei.explain_prediction(shapes_model, x, targets=[1], method="hirescam").targets[0]
     np.testing.assert_allclose(result["targets"][0]["heatmap"], expected.heatmap, atol=1e-6)
     assert not np.allclose(expected.heatmap, plain.heatmap, atol=1e-3)
-

@@ -39,7 +39,6 @@ from ..methods import Method
 from ..methods.scaling import scale_by_max
 from . import augment, backend
 from .graph import LayerRef
-from .guided import is_relu, rule_hooks
 from .interception import ActivationHook, Hook, intercepted
 from .layout import to_channels_first
 from .method_context import MethodContext
@@ -48,6 +47,7 @@ from .outputs import OutputHead
 from .probe import all_layers
 from .progress import LONG_CALLS
 from .recording import Recording, unchanged
+from .relevance import rule_hooks_for
 
 _LOGITS_TOLERANCE = {"float32": 1e-3, "float64": 1e-3}
 _LOW_PRECISION_TOLERANCE = 2e-2
@@ -70,8 +70,8 @@ class RawResult:
 class _Capture:
     """Hooks for one model run: passes the explained layer's output through ``at_layer``
     (where the backend watches or perturbs it), picks up the logits on the way and, for a
-    backward rule (guided backpropagation, deconvnet), rewrites the gradients of every ReLU
-    (:func:`explainimg.engine.guided.rule_hooks`)."""
+    backward rule (guided backpropagation, deconvnet, DeepLIFT, LRP), rewrites the gradients
+    of the layers it covers (:func:`explainimg.engine.relevance.rule_hooks_for`)."""
 
     def __init__(
         self,
@@ -95,7 +95,10 @@ class _Capture:
 
     def _logits(self, layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
         if self.logits is None:
-            self.logits = self._head.logits(args)
+            logits = self._head.logits(args)
+            # A backward rule on the final layer (LRP) applies to the logits it is read from.
+            rule = self._rule_calls.get(layer)
+            self.logits = logits if rule is None else rule(layer, args, kwargs, logits)
         return outputs
 
     def hooks(self) -> dict[keras.layers.Layer, Hook]:
@@ -151,7 +154,7 @@ class CompiledExplainer:
         shape, dtype = self._io.image_spec
         self._image_spec = ((None, *shape[1:]), dtype)
         self._extra_specs = [((None, *shape[1:]), dtype) for shape, dtype in self._io.extra_specs]
-        self._relus: list[keras.layers.Layer] | None = None
+        self._layers: list[LayerRef] | None = None
         self._functions: dict[Any, Callable[..., Any]] = {}
         self.trace_count = 0
 
@@ -278,7 +281,9 @@ class CompiledExplainer:
         augmented = self._method.augmented  # smooth="aug": six copies per image, one batch
         rows = augment.augmented(images) if augmented else images
         row_extras = augment.repeated(extras) if augmented else extras
-        recording = self._backend.record(self._forward(row_extras), rows, self._layer_spec())
+        # A method whose gradients all take one rule (LRP) gets it in this pass already.
+        rule = getattr(self._method, "forward_rule", None)
+        recording = self._backend.record(self._forward(row_extras, rule), rows, self._layer_spec())
         scores, probas = recording.scores, recording.aux["probas"]
         if augmented:
             scores = augment.original_rows(scores, ops.shape(images)[0])
@@ -287,7 +292,7 @@ class CompiledExplainer:
             targets = ops.top_k(scores, k=count)[1]
         targets = ops.cast(targets, "int32")
         row_targets = augment.repeated(targets) if augmented else targets
-        context = MethodContext(self, rows, row_targets, recording, row_extras)
+        context = MethodContext(self, rows, row_targets, recording, row_extras, rule)
         outputs = [self._method.target_outputs(context, k) for k in range(count)]
         maps = scale_by_max(ops.stack([raw for raw, _ in outputs], 1))
         if augmented:
@@ -316,13 +321,13 @@ class CompiledExplainer:
         )
         return maps, targets, chosen_scores, chosen_probas, finite, mismatch, attributions
 
-    def _rule_hooks(self, rule: str | None) -> tuple[dict, dict]:
+    def _rule_hooks(self, rule: Any) -> tuple[dict, dict]:
         if rule is None:
             return {}, {}
-        if self._relus is None:
-            layers = all_layers(self._live_model())
-            self._relus = [ref.layer for ref in layers if is_relu(ref.layer)]
-        return rule_hooks(self._relus, rule)
+        if self._layers is None:
+            self._layers = list(all_layers(self._live_model()))
+        final = self._head.final.layer if self._head.has_logits else None
+        return rule_hooks_for(self._layers, rule, final)
 
     def _run(self, images: Any, extras: Sequence[Any], capture: _Capture) -> Any:
         """The explained output of one model run with ``capture``'s hooks in place."""
@@ -333,7 +338,7 @@ class CompiledExplainer:
         return self._io.pick(outputs)
 
     def _forward(
-        self, extras: Sequence[Any], rule: str | None = None, with_layer: bool = True
+        self, extras: Sequence[Any], rule: Any = None, with_layer: bool = True
     ) -> Callable[..., Any]:
         """The model run as the backend differentiates it: images -> (scores, aux)."""
         target = self._target if with_layer else None
@@ -380,9 +385,9 @@ class CompiledExplainer:
         many steps shows a progress bar (:func:`explainimg.engine.progress.call_step`)."""
         return self._backend.sequential_map(function, elements, LONG_CALLS)
 
-    def input_recording(self, images: Any, extras: Sequence[Any], rule: str | None) -> Recording:
-        """A fresh forward pass on ``images`` recorded for input gradients (through the ReLUs
-        by the backward ``rule`` when one is given)."""
+    def input_recording(self, images: Any, extras: Sequence[Any], rule: Any) -> Recording:
+        """A fresh forward pass on ``images`` recorded for input gradients (by the backward
+        ``rule`` when one is given: :func:`explainimg.engine.relevance.rule_hooks_for`)."""
         return self._backend.record(self._forward(extras, rule, with_layer=False), images, None)
 
     def to_grid(self, values: Any) -> Any:

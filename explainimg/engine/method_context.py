@@ -24,9 +24,7 @@ class Compiled(Protocol):
 
     def to_grid(self, values: Any) -> Any: ...
 
-    def input_recording(
-        self, images: Any, extras: Sequence[Any], rule: str | None
-    ) -> Recording: ...
+    def input_recording(self, images: Any, extras: Sequence[Any], rule: Any) -> Recording: ...
 
     def scores(
         self, images: Any, extras: Sequence[Any], at_layer: Callable[[Any], Any] | None = None
@@ -45,7 +43,9 @@ class MethodContext:
         targets: Any,
         recording: Recording,
         extras: Sequence[Any],
+        rule: Any = None,
     ) -> None:
+        """``rule``: the backward rule ``recording`` was made with (None: plain gradients)."""
         activations = recording.aux["activations"]
         self.images = images
         self.targets = targets
@@ -55,6 +55,9 @@ class MethodContext:
         self._explainer = explainer
         self._recording = recording
         self._extras = extras
+        self._rule_recordings: dict[Any, tuple[Any, Recording]] = {}
+        if rule is not None:
+            self._rule_recordings[rule] = (images, recording)
 
     def _selector(self, target_ids: Any) -> Any:
         return ops.one_hot(target_ids, self._explainer.n_classes, dtype="float32")
@@ -70,10 +73,12 @@ class MethodContext:
             )
         return self._explainer.to_grid(gradients)
 
-    def input_gradients(self, images: Any, target_ids: Any, rule: str | None = None) -> Any:
+    def input_gradients(self, images: Any, target_ids: Any, rule: Any = None) -> Any:
         recording = self._recording
-        if images is not self.images or rule is not None:
-            recording = self._explainer.input_recording(images, self._extras, rule)
+        if rule is not None:
+            recording = self._rule_recording(images, rule)
+        elif images is not self.images:
+            recording = self._explainer.input_recording(images, self._extras, None)
         gradients = recording.gradient(self._selector(target_ids), "input")
         if gradients is None:
             raise ExplanationError("The model's output does not depend on its input.")
@@ -83,6 +88,19 @@ class MethodContext:
         if sources is None:
             return self._extras
         return [ops.take(extra, sources, axis=0) for extra in self._extras]
+
+    def _rule_recording(self, images: Any, rule: Any) -> Recording:
+        """One forward pass by ``rule`` per images object, shared by the targets. A rule that
+        pairs rows (DeepLIFT's: images, then their references) gets the extra inputs twice."""
+        kept = self._rule_recordings.get(rule)
+        if kept is not None and kept[0] is images:
+            return kept[1]
+        extras = self._extras
+        if getattr(rule, "paired", False):
+            extras = [ops.concatenate([extra, extra], axis=0) for extra in extras]
+        recording = self._explainer.input_recording(images, extras, rule)
+        self._rule_recordings[rule] = (images, recording)
+        return recording
 
     def class_confidences(self, images: Any, sources: Any = None) -> Any:
         scores, probas = self._explainer.scores(images, self._extras_of(sources))

@@ -45,7 +45,7 @@ from .model_io import ModelIO
 from .scores import custom_scores
 
 
-class _LinearView:
+class LinearView:
     """Read-only stand-in for a layer whose activation is the identity (weights shared)."""
 
     def __init__(self, layer: keras.layers.Layer) -> None:
@@ -105,7 +105,7 @@ class OutputHead:
         layer = self.final.layer
         if isinstance(layer, keras.layers.Softmax):
             return args[0]
-        return type(layer).call(_LinearView(layer), *args)
+        return type(layer).call(LinearView(layer), *args)
 
     def class_scores(self, logits: Any, outputs: Any) -> tuple[Any, Any | None]:
         """(scores, probas) per class, shape (batch, n_classes); probas None without one."""

@@ -17,6 +17,7 @@ from ..errors import bad_argument
 from .ablationcam import AblationCAM
 from .base import Context, Method, SignedMethod
 from .deconvnet import Deconvnet
+from .deeplift import DeepLIFT
 from .eigencam import EigenCAM
 from .eigengradcam import EigenGradCAM
 from .finercam import FinerCAM
@@ -30,6 +31,7 @@ from .input_x_gradient import InputXGradient
 from .integrated_gradients import IntegratedGradients
 from .kpcacam import KPCACAM
 from .layercam import LayerCAM
+from .lrp import LRP
 from .occlusion import Occlusion
 from .rise import RISE
 from .saliency import Saliency
@@ -65,16 +67,20 @@ METHODS: dict[str, type[Method]] = {
         AblationCAM,
         FinerCAM,
         KPCACAM,
+        DeepLIFT,
+        LRP,
     )
 }
 
 __all__ = [
     "KPCACAM",
+    "LRP",
     "METHODS",
     "RISE",
     "AblationCAM",
     "Context",
     "Deconvnet",
+    "DeepLIFT",
     "EigenCAM",
     "EigenGradCAM",
     "FinerCAM",

@@ -30,9 +30,11 @@ class Context(Protocol):
     - ``layer_gradients_of(cotangent)``: d (sum_j cotangent[b, j] * scores[b, j]) / d
       activations for any (B, classes) ``cotangent`` (a combination of classes), (B, h, w, c).
     - ``input_gradients(images, target_ids, rule=None)``: d score[target] / d images for
-      any batch of images (N, H, W, C) and ids (N,); ``rule`` ("guided" or "deconvnet")
-      changes how gradients pass every ReLU (guided backpropagation, deconvnet) without
-      changing the model.
+      any batch of images (N, H, W, C) and ids (N,); ``rule`` ("guided" or "deconvnet", or a
+      hashable rule object: DeepLIFT's ``RescaleRule``, LRP's ``RelevanceRule``) changes how
+      gradients pass the layers without changing the model. A rule's forward pass is shared
+      by the calls for the same ``images`` object; a rule whose ``paired`` is True reads rows
+      i and N/2 + i as an input and its reference.
     - ``class_confidences(images, sources=None)``: (N, classes) probabilities of any batch
       of images (the model's own softmax/sigmoid output, or a softmax of its scores when it
       has none). ``sources`` (N,) says which of the B explained images each row was made
@@ -56,7 +58,7 @@ class Context(Protocol):
 
     def layer_gradients_of(self, cotangent: Any) -> Any: ...
 
-    def input_gradients(self, images: Any, target_ids: Any, rule: str | None = None) -> Any: ...
+    def input_gradients(self, images: Any, target_ids: Any, rule: Any = None) -> Any: ...
 
     def class_confidences(self, images: Any, sources: Any = None) -> Any: ...
 

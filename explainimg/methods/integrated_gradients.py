@@ -18,7 +18,8 @@ from ..errors import bad_type
 from .base import Context, SignedMethod, integer_at_least
 
 
-def _check_baseline(instance: object, attribute: attrs.Attribute, value: object) -> None:
+def check_baseline(instance: object, attribute: attrs.Attribute, value: object) -> None:
+    """An attrs validator: a number, the value of every pixel of a constant baseline image."""
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise bad_type("baseline", "a number (the value of every baseline pixel)", value)
 
@@ -55,7 +56,7 @@ class IntegratedGradients(SignedMethod):
     passes: ClassVar[str] = "(steps + 1) x (1 forward + 1 full backward) per target"
 
     steps: int = attrs.field(default=32, validator=integer_at_least("steps", 1))
-    baseline: float = attrs.field(default=0.0, validator=_check_baseline)
+    baseline: float = attrs.field(default=0.0, validator=check_baseline)
 
     def attributions(self, ctx: Context, k: int) -> Any:
         target_ids = ctx.targets[:, k]
