@@ -38,6 +38,7 @@ from ..errors import ExplanationError
 from ..methods import Method
 from ..methods.scaling import scale_by_max
 from . import backend
+from .full_gradients import BiasSites, biased_layers
 from .graph import LayerRef
 from .guided import is_relu, rule_hooks
 from .interception import ActivationHook, Hook, intercepted
@@ -274,7 +275,9 @@ class CompiledExplainer:
     ) -> tuple[Any, ...]:
         self.trace_count += 1
         images = ops.cast(images, "float32")
-        recording = self._backend.record(self._forward(extras), images, self._layer_spec())
+        recording = self._backend.record(
+            self._forward(extras), images, self._layer_spec(), self._method.second_order
+        )
         scores = recording.scores
         if targets is None:
             targets = ops.top_k(scores, k=count)[1]
@@ -367,6 +370,20 @@ class CompiledExplainer:
         """A fresh forward pass on ``images`` recorded for input gradients (through the ReLUs
         by the backward ``rule`` when one is given)."""
         return self._backend.record(self._forward(extras, rule, with_layer=False), images, None)
+
+    def bias_recording(self, images: Any, extras: Sequence[Any]) -> tuple[Recording, BiasSites]:
+        """A fresh forward pass on ``images`` recorded at every biased layer's pre-activation
+        output (:mod:`explainimg.engine.full_gradients`), and those layers."""
+        final = self._head.final.layer if self._head.has_logits else None
+        layers = [ref.layer for ref in all_layers(self._live_model()) if ref.layer is not final]
+        sites = BiasSites(biased_layers(layers))
+
+        def forward(images: Any, at_point: Callable[[Any], Any]) -> tuple[Any, dict[str, Any]]:
+            capture = _Capture(None, self._head, rule=sites.hooks(at_point))
+            outputs = self._run(images, extras, capture)
+            return self._head.class_scores(capture.logits, outputs)[0], {"activations": None}
+
+        return self._backend.record_points(forward, images), sites
 
     def to_grid(self, values: Any) -> Any:
         """The explained layer's output (or its gradient) as a (B, h, w, c) map."""

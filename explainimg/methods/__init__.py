@@ -18,6 +18,7 @@ from .base import Context, Method, SignedMethod
 from .deconvnet import Deconvnet
 from .eigencam import EigenCAM
 from .eigengradcam import EigenGradCAM
+from .fullgrad import FullGrad
 from .gradcam import GradCAM
 from .gradcam_elementwise import GradCAMElementWise
 from .gradcam_plus_plus import GradCAMPlusPlus
@@ -59,6 +60,7 @@ METHODS: dict[str, type[Method]] = {
         Deconvnet,
         VarGrad,
         SquareGrad,
+        FullGrad,
     )
 }
 
@@ -69,6 +71,7 @@ __all__ = [
     "Deconvnet",
     "EigenCAM",
     "EigenGradCAM",
+    "FullGrad",
     "GradCAM",
     "GradCAMElementWise",
     "GradCAMPlusPlus",

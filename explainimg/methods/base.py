@@ -29,6 +29,17 @@ class Context(Protocol):
       any batch of images (N, H, W, C) and ids (N,); ``rule`` ("guided" or "deconvnet")
       changes how gradients pass every ReLU (guided backpropagation, deconvnet) without
       changing the model.
+    - ``layer_gradients_and_hvp(k)``: (g, H A) for target column k, both (B, h, w, c):
+      g = ``layer_gradients(k)`` and H A = d (g . A) / d A with A held fixed, the
+      Hessian-vector product of the score along the activations themselves (second-order
+      differentiation through the model after the layer; a method that asks for it sets
+      ``second_order = True``).
+    - ``full_gradients(k)``: (d score / d images, bias terms) for target column k, from
+      one extra forward and one backward pass: the (B, H, W, C) input gradient and, for
+      every biased layer as it ran, b * d score / d z, with z the layer's pre-activation
+      output and b its (effective, for BatchNormalization) bias broadcast over positions,
+      channels last (shapes as the layers' outputs; see
+      :mod:`explainimg.engine.full_gradients` for which layers count).
     - ``class_confidences(images, sources=None)``: (N, classes) probabilities of any batch
       of images (the model's own softmax/sigmoid output, or a softmax of its scores when it
       has none). ``sources`` (N,) says which of the B explained images each row was made
@@ -45,6 +56,10 @@ class Context(Protocol):
     activations: Any | None
 
     def layer_gradients(self, k: int) -> Any: ...
+
+    def layer_gradients_and_hvp(self, k: int) -> tuple[Any, Any]: ...
+
+    def full_gradients(self, k: int) -> tuple[Any, list[Any]]: ...
 
     def input_gradients(self, images: Any, target_ids: Any, rule: str | None = None) -> Any: ...
 
@@ -65,6 +80,7 @@ class Method:
     resolution: ClassVar[str] = "layer"
     passes: ClassVar[str] = ""
     signed: ClassVar[bool] = False
+    second_order: ClassVar[bool] = False
 
     @property
     def description(self) -> str:
