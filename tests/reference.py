@@ -100,3 +100,15 @@ def layer_and_gradients(model, layer_name: str, head, x: np.ndarray, class_id: i
         score = head(activations)[0, class_id]
     gradients = tape.gradient(score, activations)
     return activations[0].numpy().astype(np.float64), gradients[0].numpy().astype(np.float64)
+
+
+def principal_projection(values: np.ndarray) -> np.ndarray:
+    """Eigen-CAM by NumPy: centred (h w, c) values projected on the first right singular
+    vector, signed to correlate positively with the mean over channels, ReLU, unit peak."""
+    height, width, channels = values.shape
+    flat = values.reshape(-1, channels)
+    centred = flat - flat.mean(axis=0)
+    projection = centred @ np.linalg.svd(centred, full_matrices=False)[2][0]
+    if np.corrcoef(projection, flat.mean(axis=1))[0, 1] < 0:
+        projection = -projection
+    return unit(np.maximum(projection, 0).reshape(height, width))

@@ -17,6 +17,7 @@ from tests import builders
 from tests.reference import (
     dense_logits,
     layer_and_gradients,
+    principal_projection,
     requires_tensorflow,
     unit,
 )
@@ -34,18 +35,6 @@ def residual():
     return model, "block_out", lambda a: get("logits")(get("gap")(a))
 
 
-def _principal_projection(values: np.ndarray) -> np.ndarray:
-    """Eigen-CAM by NumPy: centred (h w, c) values projected on the first right singular
-    vector, signed to correlate positively with the mean over channels, ReLU, unit peak."""
-    height, width, channels = values.shape
-    flat = values.reshape(-1, channels)
-    centred = flat - flat.mean(axis=0)
-    projection = centred @ np.linalg.svd(centred, full_matrices=False)[2][0]
-    if np.corrcoef(projection, flat.mean(axis=1))[0, 1] < 0:
-        projection = -projection
-    return unit(np.maximum(projection, 0).reshape(height, width))
-
-
 def _xgradcam(a: np.ndarray, g: np.ndarray) -> np.ndarray:
     weights = (g * a).sum(axis=(0, 1)) / a.sum(axis=(0, 1))
     return unit(np.maximum((a * weights).sum(axis=-1), 0))
@@ -55,8 +44,8 @@ CAM_FORMULAS = {
     "hirescam": lambda a, g: unit(np.maximum((g * a).sum(axis=-1), 0)),
     "xgradcam": _xgradcam,
     "gradcam_elementwise": lambda a, g: unit(np.maximum(g * a, 0).sum(axis=-1)),
-    "eigencam": lambda a, g: _principal_projection(a),
-    "eigengradcam": lambda a, g: _principal_projection(g * a),
+    "eigencam": lambda a, g: principal_projection(a),
+    "eigengradcam": lambda a, g: principal_projection(g * a),
 }
 
 

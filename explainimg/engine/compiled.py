@@ -37,8 +37,8 @@ from keras import ops
 from ..errors import ExplanationError
 from ..methods import Method
 from ..methods.scaling import scale_by_max
-from . import backend
-from .full_gradients import BiasSites, biased_layers
+from . import augment, backend
+from .full_gradients import BiasSites
 from .graph import LayerRef
 from .guided import is_relu, rule_hooks
 from .interception import ActivationHook, Hook, intercepted
@@ -275,16 +275,25 @@ class CompiledExplainer:
     ) -> tuple[Any, ...]:
         self.trace_count += 1
         images = ops.cast(images, "float32")
+        augmented = self._method.augmented  # smooth="aug": six copies per image, one batch
+        rows = augment.augmented(images) if augmented else images
+        row_extras = augment.repeated(extras) if augmented else extras
         recording = self._backend.record(
-            self._forward(extras), images, self._layer_spec(), self._method.second_order
+            self._forward(row_extras), rows, self._layer_spec(), self._method.second_order
         )
-        scores = recording.scores
+        scores, probas = recording.scores, recording.aux["probas"]
+        if augmented:
+            scores = augment.original_rows(scores, ops.shape(images)[0])
+            probas = None if probas is None else augment.original_rows(probas, ops.shape(images)[0])
         if targets is None:
             targets = ops.top_k(scores, k=count)[1]
         targets = ops.cast(targets, "int32")
-        context = MethodContext(self, images, targets, recording, extras)
+        row_targets = augment.repeated(targets) if augmented else targets
+        context = MethodContext(self, rows, row_targets, recording, row_extras)
         outputs = [self._method.target_outputs(context, k) for k in range(count)]
         maps = scale_by_max(ops.stack([raw for raw, _ in outputs], 1))
+        if augmented:
+            maps = scale_by_max(augment.aligned_mean(maps))
         # Unsigned methods return an empty (B, 0) placeholder: one output layout for all.
         attributions = (
             ops.stack([signed for _, signed in outputs], 1)
@@ -292,7 +301,6 @@ class CompiledExplainer:
             else ops.zeros((ops.shape(images)[0], 0))
         )
         chosen_scores = ops.take_along_axis(scores, targets, axis=1)
-        probas = recording.aux["probas"]
         chosen_probas = (
             ops.take_along_axis(probas, targets, axis=1)
             if probas is not None
@@ -304,7 +312,9 @@ class CompiledExplainer:
         if self._method.signed:
             finite = ops.logical_and(finite, ops.all(ops.isfinite(attributions), axis=(1, 2, 3)))
         mismatch = self._head.logits_mismatch(
-            recording.aux["logits"], recording.aux["outputs"], finite
+            recording.aux["logits"],
+            recording.aux["outputs"],
+            augment.repeated(finite) if augmented else finite,
         )
         return maps, targets, chosen_scores, chosen_probas, finite, mismatch, attributions
 
@@ -373,10 +383,8 @@ class CompiledExplainer:
 
     def bias_recording(self, images: Any, extras: Sequence[Any]) -> tuple[Recording, BiasSites]:
         """A fresh forward pass on ``images`` recorded at every biased layer's pre-activation
-        output (:mod:`explainimg.engine.full_gradients`), and those layers."""
-        final = self._head.final.layer if self._head.has_logits else None
-        layers = [ref.layer for ref in all_layers(self._live_model()) if ref.layer is not final]
-        sites = BiasSites(biased_layers(layers))
+        (:mod:`explainimg.engine.full_gradients`), and those layers."""
+        sites = BiasSites.of(self._live_model(), self._head)
 
         def forward(images: Any, at_point: Callable[[Any], Any]) -> tuple[Any, dict[str, Any]]:
             capture = _Capture(None, self._head, rule=sites.hooks(at_point))

@@ -45,6 +45,8 @@ import keras
 from keras import ops
 
 from .interception import ActivationHook, Hook
+from .outputs import OutputHead
+from .probe import all_layers
 
 _BIASED_BEFORE_ACTIVATION = (
     keras.layers.Conv1D,
@@ -103,6 +105,13 @@ class BiasSites:
     def __init__(self, layers: Sequence[Any]) -> None:
         self._layers = list(layers)
         self.called: list[Any] = []
+
+    @classmethod
+    def of(cls, model: keras.Model, head: OutputHead) -> BiasSites:
+        """The biased layers of ``model``, but for the final layer of an output whose logits
+        are recomputed (``head``)."""
+        final = head.final.layer if head.has_logits else None
+        return cls(biased_layers(ref.layer for ref in all_layers(model) if ref.layer is not final))
 
     def hooks(
         self, at_point: Callable[[Any], Any]

@@ -70,9 +70,28 @@ class Context(Protocol):
     memo: dict[str, Any]
 
 
+def _check_smooth(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    allowed = type(instance).smoothings
+    if value is None or value in allowed:
+        return
+    if not allowed:
+        raise bad_argument(
+            "smooth",
+            f"None for {instance.title}, which has no smoothing option",
+            value,
+            hint="smooth='aug' and smooth='eigen' smooth the maps of the CAM methods "
+            "(such as 'gradcam'); 'smoothgrad' averages input gradients over noisy copies.",
+        )
+    raise bad_argument("smooth", f"None or one of {', '.join(map(repr, allowed))}", value)
+
+
 @attrs.frozen
 class Method:
-    """Base of all methods. Subclasses set the class constants and ``target_map``."""
+    """Base of all methods. Subclasses set the class constants and ``target_map``.
+
+    ``smooth`` (keyword only) is an option of the CAM methods (:mod:`explainimg.methods.cam`):
+    ``"eigen"`` or ``"aug"``; every other method refuses it with a clear error.
+    """
 
     key: ClassVar[str] = ""
     title: ClassVar[str] = ""
@@ -81,6 +100,14 @@ class Method:
     passes: ClassVar[str] = ""
     signed: ClassVar[bool] = False
     second_order: ClassVar[bool] = False
+    smoothings: ClassVar[tuple[str, ...]] = ()
+
+    smooth: str | None = attrs.field(default=None, kw_only=True, validator=_check_smooth)
+
+    @property
+    def augmented(self) -> bool:
+        """True when the engine averages the maps of flipped and rescaled copies."""
+        return self.smooth == "aug"
 
     @property
     def description(self) -> str:

@@ -12,12 +12,13 @@ from typing import Any, ClassVar
 
 import attrs
 
-from .base import Context, Method
-from .eigencam import first_component
+from .base import Context
+from .cam import ChannelCAM
+from .components import first_component
 
 
 @attrs.frozen
-class EigenGradCAM(Method):
+class EigenGradCAM(ChannelCAM):
     """Eigen-Grad-CAM: the first principal component of the activations times their
     gradients (signed to agree with their mean), ReLU, divided by the maximum."""
 
@@ -25,5 +26,8 @@ class EigenGradCAM(Method):
     title: ClassVar[str] = "Eigen-Grad-CAM"
     passes: ClassVar[str] = "1 forward + 1 backward to the layer per target"
 
-    def target_map(self, ctx: Context, k: int) -> Any:
-        return first_component(ctx.layer_gradients(k) * ctx.activations)
+    def channel_terms(self, ctx: Context, k: int) -> Any:
+        return ctx.layer_gradients(k) * ctx.activations
+
+    def combine(self, terms: Any) -> Any:
+        return first_component(terms)

@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 import attrs
 from keras import ops
 
-from .base import Context, Method
-from .cam import weighted_sum
+from .base import Context
+from .cam import ChannelCAM, weighted_channels, weighted_sum
 
 
 def gradcam(activations: Any, gradients: Any) -> Any:
@@ -25,7 +25,7 @@ def gradcam(activations: Any, gradients: Any) -> Any:
 
 
 @attrs.frozen
-class GradCAM(Method):
+class GradCAM(ChannelCAM):
     """Grad-CAM: the layer's channels weighted by the spatial mean of the score's gradient,
     summed, ReLU, divided by the maximum."""
 
@@ -33,5 +33,6 @@ class GradCAM(Method):
     title: ClassVar[str] = "Grad-CAM"
     passes: ClassVar[str] = "1 forward + 1 backward to the layer per target"
 
-    def target_map(self, ctx: Context, k: int) -> Any:
-        return gradcam(ctx.activations, ctx.layer_gradients(k))
+    def channel_terms(self, ctx: Context, k: int) -> Any:
+        gradients = ctx.layer_gradients(k)
+        return weighted_channels(ctx.activations, ops.mean(gradients, axis=(1, 2)))

@@ -8,7 +8,8 @@ negative evidence in one channel cannot cancel positive evidence in another.
 >>> from keras import ops
 >>> activations = np.ones((1, 1, 2, 2), "float32")
 >>> gradients = np.array([[[[1.0, 2.0], [-3.0, 1.0]]]], "float32")
->>> ops.convert_to_numpy(gradcam_elementwise(activations, gradients)).tolist()
+>>> terms = gradcam_elementwise_terms(activations, gradients)
+>>> ops.convert_to_numpy(GradCAMElementWise().combine(terms)).tolist()
 [[[3.0, 1.0]]]
 """
 
@@ -19,16 +20,17 @@ from typing import Any, ClassVar
 import attrs
 from keras import ops
 
-from .base import Context, Method
+from .base import Context
+from .cam import ChannelCAM
 
 
-def gradcam_elementwise(activations: Any, gradients: Any) -> Any:
-    """(B, h, w, c) activations and gradients -> (B, h, w) raw element-wise Grad-CAM maps."""
-    return ops.sum(ops.relu(gradients * activations), axis=-1)
+def gradcam_elementwise_terms(activations: Any, gradients: Any) -> Any:
+    """(B, h, w, c) activations and gradients -> their (B, h, w, c) channel terms."""
+    return ops.relu(gradients * activations)
 
 
 @attrs.frozen
-class GradCAMElementWise(Method):
+class GradCAMElementWise(ChannelCAM):
     """Grad-CAM element-wise: the positive part of each activation times its gradient,
     summed over channels, divided by the maximum."""
 
@@ -36,5 +38,5 @@ class GradCAMElementWise(Method):
     title: ClassVar[str] = "Grad-CAM element-wise"
     passes: ClassVar[str] = "1 forward + 1 backward to the layer per target"
 
-    def target_map(self, ctx: Context, k: int) -> Any:
-        return gradcam_elementwise(ctx.activations, ctx.layer_gradients(k))
+    def channel_terms(self, ctx: Context, k: int) -> Any:
+        return gradcam_elementwise_terms(ctx.activations, ctx.layer_gradients(k))

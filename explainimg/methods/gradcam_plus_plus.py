@@ -12,22 +12,21 @@ from typing import Any, ClassVar
 import attrs
 from keras import ops
 
-from .base import Context, Method
-from .cam import weighted_sum
+from .base import Context
+from .cam import ChannelCAM, weighted_channels
 
 
-def gradcam_plus_plus(activations: Any, gradients: Any) -> Any:
-    """(B, h, w, c) activations and gradients -> (B, h, w) raw Grad-CAM++ maps."""
+def gradcam_plus_plus_weights(activations: Any, gradients: Any) -> Any:
+    """(B, h, w, c) activations and gradients -> (B, c) Grad-CAM++ channel weights."""
     squared = ops.square(gradients)
     cubed = squared * gradients
     activation_sums = ops.sum(activations, axis=(1, 2), keepdims=True)
     alpha = ops.divide_no_nan(squared, 2.0 * squared + activation_sums * cubed)
-    weights = ops.sum(alpha * ops.relu(gradients), axis=(1, 2))
-    return weighted_sum(activations, weights)
+    return ops.sum(alpha * ops.relu(gradients), axis=(1, 2))
 
 
 @attrs.frozen
-class GradCAMPlusPlus(Method):
+class GradCAMPlusPlus(ChannelCAM):
     """Grad-CAM++: channels weighted by positive gradients with per-pixel second/third-order
     weights, summed, ReLU, divided by the maximum."""
 
@@ -35,5 +34,6 @@ class GradCAMPlusPlus(Method):
     title: ClassVar[str] = "Grad-CAM++"
     passes: ClassVar[str] = "1 forward + 1 backward to the layer per target"
 
-    def target_map(self, ctx: Context, k: int) -> Any:
-        return gradcam_plus_plus(ctx.activations, ctx.layer_gradients(k))
+    def channel_terms(self, ctx: Context, k: int) -> Any:
+        weights = gradcam_plus_plus_weights(ctx.activations, ctx.layer_gradients(k))
+        return weighted_channels(ctx.activations, weights)

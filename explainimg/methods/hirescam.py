@@ -9,7 +9,7 @@ Grad-CAM's).
 >>> from keras import ops
 >>> activations = np.ones((1, 1, 2, 2), "float32")
 >>> gradients = np.array([[[[1.0, 2.0], [-3.0, 1.0]]]], "float32")
->>> ops.convert_to_numpy(hirescam(activations, gradients)).tolist()
+>>> ops.convert_to_numpy(HiResCAM().combine(hirescam_terms(activations, gradients))).tolist()
 [[[3.0, 0.0]]]
 """
 
@@ -18,18 +18,18 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import attrs
-from keras import ops
 
-from .base import Context, Method
+from .base import Context
+from .cam import ChannelCAM
 
 
-def hirescam(activations: Any, gradients: Any) -> Any:
-    """(B, h, w, c) activations and gradients -> (B, h, w) raw HiResCAM maps."""
-    return ops.relu(ops.sum(gradients * activations, axis=-1))
+def hirescam_terms(activations: Any, gradients: Any) -> Any:
+    """(B, h, w, c) activations and gradients -> their (B, h, w, c) channel terms."""
+    return gradients * activations
 
 
 @attrs.frozen
-class HiResCAM(Method):
+class HiResCAM(ChannelCAM):
     """HiResCAM: each activation times its own gradient, summed over channels, ReLU,
     divided by the maximum."""
 
@@ -37,5 +37,5 @@ class HiResCAM(Method):
     title: ClassVar[str] = "HiResCAM"
     passes: ClassVar[str] = "1 forward + 1 backward to the layer per target"
 
-    def target_map(self, ctx: Context, k: int) -> Any:
-        return hirescam(ctx.activations, ctx.layer_gradients(k))
+    def channel_terms(self, ctx: Context, k: int) -> Any:
+        return hirescam_terms(ctx.activations, ctx.layer_gradients(k))

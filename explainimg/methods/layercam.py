@@ -10,16 +10,17 @@ from typing import Any, ClassVar
 import attrs
 from keras import ops
 
-from .base import Context, Method
+from .base import Context
+from .cam import ChannelCAM
 
 
-def layercam(activations: Any, gradients: Any) -> Any:
-    """(B, h, w, c) activations and gradients -> (B, h, w) raw LayerCAM maps."""
-    return ops.relu(ops.sum(ops.relu(gradients) * activations, axis=-1))
+def layercam_terms(activations: Any, gradients: Any) -> Any:
+    """(B, h, w, c) activations and gradients -> their (B, h, w, c) channel terms."""
+    return ops.relu(gradients) * activations
 
 
 @attrs.frozen
-class LayerCAM(Method):
+class LayerCAM(ChannelCAM):
     """LayerCAM: each activation weighted by its own positive gradient, summed over channels,
     ReLU, divided by the maximum."""
 
@@ -27,5 +28,5 @@ class LayerCAM(Method):
     title: ClassVar[str] = "LayerCAM"
     passes: ClassVar[str] = "1 forward + 1 backward to the layer per target"
 
-    def target_map(self, ctx: Context, k: int) -> Any:
-        return layercam(ctx.activations, ctx.layer_gradients(k))
+    def channel_terms(self, ctx: Context, k: int) -> Any:
+        return layercam_terms(ctx.activations, ctx.layer_gradients(k))

@@ -18,8 +18,8 @@ from typing import Any, ClassVar
 import attrs
 from keras import ops
 
-from .base import Context, Method, integer_at_least, optional_integer_at_least
-from .cam import weighted_sum
+from .base import Context, integer_at_least, optional_integer_at_least
+from .cam import ChannelCAM, weighted_channels
 from .perturbation import multiplied, perturbed_confidences, target_column
 from .saliency import min_max
 from .scaling import upsample_bilinear
@@ -50,7 +50,7 @@ def channel_confidences(ctx: Context, channels: Any, batch_size: int) -> Any:
 
 
 @attrs.frozen
-class ScoreCAM(Method):
+class ScoreCAM(ChannelCAM):
     """Score-CAM: channels weighted by the softmax of the class confidence on the image masked
     by each channel, summed, ReLU, divided by the maximum."""
 
@@ -65,9 +65,10 @@ class ScoreCAM(Method):
     )
     batch_size: int = attrs.field(default=32, validator=integer_at_least("batch_size", 1))
 
-    def target_map(self, ctx: Context, k: int) -> Any:
+    def channel_terms(self, ctx: Context, k: int) -> Any:
         if "scorecam" not in ctx.memo:
             channels = selected_channels(ctx.activations, self.max_channels)
             ctx.memo["scorecam"] = (channels, channel_confidences(ctx, channels, self.batch_size))
         channels, confidences = ctx.memo["scorecam"]
-        return weighted_sum(channels, ops.softmax(target_column(confidences, ctx, k), axis=-1))
+        weights = ops.softmax(target_column(confidences, ctx, k), axis=-1)
+        return weighted_channels(channels, weights)

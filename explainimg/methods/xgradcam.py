@@ -8,8 +8,8 @@ map = ReLU(sum_k w_k A_k).
 >>> from keras import ops
 >>> activations = np.array([[[[1.0], [3.0]]]], "float32")
 >>> gradients = np.array([[[[4.0], [0.0]]]], "float32")
->>> ops.convert_to_numpy(xgradcam(activations, gradients)).tolist()
-[[[1.0, 3.0]]]
+>>> ops.convert_to_numpy(xgradcam_weights(activations, gradients)).tolist()
+[[1.0]]
 """
 
 from __future__ import annotations
@@ -19,19 +19,18 @@ from typing import Any, ClassVar
 import attrs
 from keras import ops
 
-from .base import Context, Method
-from .cam import weighted_sum
+from .base import Context
+from .cam import ChannelCAM, weighted_channels
 
 
-def xgradcam(activations: Any, gradients: Any) -> Any:
-    """(B, h, w, c) activations and gradients -> (B, h, w) raw XGrad-CAM maps."""
+def xgradcam_weights(activations: Any, gradients: Any) -> Any:
+    """(B, h, w, c) activations and gradients -> (B, c) XGrad-CAM channel weights."""
     sums = ops.sum(activations, axis=(1, 2))
-    weights = ops.divide_no_nan(ops.sum(gradients * activations, axis=(1, 2)), sums)
-    return weighted_sum(activations, weights)
+    return ops.divide_no_nan(ops.sum(gradients * activations, axis=(1, 2)), sums)
 
 
 @attrs.frozen
-class XGradCAM(Method):
+class XGradCAM(ChannelCAM):
     """XGrad-CAM: channels weighted by their gradients averaged over the map with the
     normalised activations as weights, summed, ReLU, divided by the maximum."""
 
@@ -39,5 +38,6 @@ class XGradCAM(Method):
     title: ClassVar[str] = "XGrad-CAM"
     passes: ClassVar[str] = "1 forward + 1 backward to the layer per target"
 
-    def target_map(self, ctx: Context, k: int) -> Any:
-        return xgradcam(ctx.activations, ctx.layer_gradients(k))
+    def channel_terms(self, ctx: Context, k: int) -> Any:
+        weights = xgradcam_weights(ctx.activations, ctx.layer_gradients(k))
+        return weighted_channels(ctx.activations, weights)
