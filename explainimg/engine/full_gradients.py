@@ -13,7 +13,10 @@ the model runs, through :mod:`explainimg.engine.interception` (the model is not 
   layer's activation, so ``z`` is the activation's input (reached by an activation hook,
   a fused ReLU included);
 - ``BatchNormalization`` (inference): an affine map per channel, whose effective bias is
-  ``beta - gamma * mean / sqrt(variance + epsilon)``; ``z`` is its output.
+  ``beta - gamma * mean / sqrt(variance + epsilon)``; ``z`` is its output;
+- the preprocessing layers ``Rescaling`` (bias: its ``offset``) and ``Normalization``
+  (``-mean / sqrt(variance)``): affine maps too, whose biases would otherwise be missing
+  from the sum (a model that scales its pixels to [-1, 1] has one).
 
 Left out, on purpose: normalisations that depend on their input (``LayerNormalization``,
 ``GroupNormalization``, ``UnitNormalization``) are not affine maps of it, so no fixed bias
@@ -29,11 +32,12 @@ The backend watches (TensorFlow, PyTorch) or perturbs by zero (JAX) each ``z`` t
 at those points into ``b * ds/dz`` with the channels last.
 
 >>> import keras
->>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, name="c"),
+>>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Rescaling(2.0, name="r"),
+...     keras.layers.Conv2D(4, 3, name="c"),
 ...     keras.layers.BatchNormalization(name="bn"), keras.layers.LayerNormalization(),
 ...     keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2, name="d")])
 >>> [layer.name for layer in biased_layers(model.layers)]
-['c', 'bn', 'd']
+['r', 'c', 'bn', 'd']
 """
 
 from __future__ import annotations
@@ -64,9 +68,19 @@ _BIASED_BEFORE_ACTIVATION = (
 )
 
 
+_AFFINE_OUTPUT = (
+    keras.layers.BatchNormalization,
+    keras.layers.Rescaling,
+    keras.layers.Normalization,
+)
+"""Affine layers with no activation: ``z`` is their output."""
+_BROADCAST_BIAS = (keras.layers.EinsumDense, keras.layers.Rescaling, keras.layers.Normalization)
+"""Layers whose bias broadcasts against their output as it is (no channel axis to place)."""
+
+
 def _has_bias(layer: Any) -> bool:
-    if isinstance(layer, keras.layers.BatchNormalization):
-        return True
+    if isinstance(layer, _AFFINE_OUTPUT):
+        return not getattr(layer, "invert", False)
     return (
         isinstance(layer, _BIASED_BEFORE_ACTIVATION)
         and getattr(layer, "bias", None) is not None
@@ -86,8 +100,14 @@ def _channel_axis(layer: Any) -> int:
 
 
 def effective_bias(layer: Any) -> Any:
-    """The bias vector of ``layer``: its ``bias``, or a BatchNormalization's
-    ``beta - gamma * mean / sqrt(variance + epsilon)`` (beta 0 and gamma 1 where absent)."""
+    """The bias of ``layer``: its ``bias``, a BatchNormalization's ``beta - gamma * mean /
+    sqrt(variance + epsilon)`` (beta 0 and gamma 1 where absent), a Rescaling's offset or
+    a Normalization's ``-mean / sqrt(variance)``."""
+    if isinstance(layer, keras.layers.Rescaling):
+        return ops.cast(ops.convert_to_tensor(layer.offset), "float32")
+    if isinstance(layer, keras.layers.Normalization):
+        deviation = ops.maximum(ops.sqrt(layer.variance), keras.config.epsilon())
+        return -ops.cast(layer.mean / deviation, "float32")
     if not isinstance(layer, keras.layers.BatchNormalization):
         return ops.cast(layer.bias, "float32")
     mean = ops.cast(layer.moving_mean, "float32")
@@ -122,7 +142,7 @@ class BiasSites:
         calls: dict[Any, Hook] = {}
         activations: dict[Any, ActivationHook] = {}
         for layer in self._layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
+            if isinstance(layer, _AFFINE_OUTPUT):
                 calls[layer] = self._output_hook(at_point)
             else:
                 activations[layer] = self._activation_hook(layer, at_point)
@@ -148,11 +168,11 @@ class BiasSites:
         terms = []
         for layer, gradient in zip(self.called, gradients, strict=True):
             gradient = ops.cast(gradient, "float32")
-            axis = _channel_axis(layer) % len(gradient.shape)
             bias = effective_bias(layer)
-            if isinstance(layer, keras.layers.EinsumDense):
-                terms.append(gradient * bias)  # its bias is shaped to broadcast already
+            if isinstance(layer, _BROADCAST_BIAS):
+                terms.append(gradient * bias)
                 continue
+            axis = _channel_axis(layer) % len(gradient.shape)
             shape = [1] * len(gradient.shape)
             shape[axis] = -1
             terms.append(ops.moveaxis(gradient * ops.reshape(bias, shape), axis, -1))

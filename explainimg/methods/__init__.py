@@ -32,6 +32,7 @@ from .occlusion import Occlusion
 from .rise import RISE
 from .saliency import Saliency
 from .scorecam import ScoreCAM
+from .shapleycam import ShapleyCAM
 from .smoothgrad import SmoothGrad
 from .squaregrad import SquareGrad
 from .vargrad import VarGrad
@@ -61,6 +62,7 @@ METHODS: dict[str, type[Method]] = {
         VarGrad,
         SquareGrad,
         FullGrad,
+        ShapleyCAM,
     )
 }
 
@@ -85,6 +87,7 @@ __all__ = [
     "Occlusion",
     "Saliency",
     "ScoreCAM",
+    "ShapleyCAM",
     "SignedMethod",
     "SmoothGrad",
     "SquareGrad",
