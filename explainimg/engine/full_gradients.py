@@ -20,9 +20,10 @@ the model runs, through :mod:`explainimg.engine.interception` (the model is not 
 
 Left out, on purpose: normalisations that depend on their input (``LayerNormalization``,
 ``GroupNormalization``, ``UnitNormalization``) are not affine maps of it, so no fixed bias
-splits off from them; attention and recurrent layers for the same reason (their biases sit
-inside input-dependent products). Their biases are counted nowhere, so the decomposition
-is exact only for networks without them (as in the paper). The final
+splits off from them, and recurrent cells (their biases sit inside the recurrence). The
+projections of an attention layer are ``EinsumDense`` layers and count as such, but the
+attention product is not piecewise linear: the decomposition is exact only for networks of
+affine layers and piecewise-linear activations (as in the paper). The final
 layer of a softmax/sigmoid output whose logits the engine recomputes (see
 :meth:`explainimg.engine.outputs.OutputHead.logits`) is left out too: its bias is a constant
 per class, not a map.
