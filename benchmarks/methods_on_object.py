@@ -6,6 +6,7 @@ docs/methods.md::
 
     .venv/bin/python benchmarks/methods_on_object.py            # every method
     .venv/bin/python benchmarks/methods_on_object.py occlusion rise  # only these
+    .venv/bin/python benchmarks/methods_on_object.py gradcam+aug      # with a CAM smoothing
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 from PIL import Image
+from specs import method_of
 
 import explainimg as ei
 from explainimg.demo.shapes import make_shapes
@@ -34,7 +36,7 @@ def main() -> None:
     print("| method | map | on-object share | seconds per image |")
     print("|---|---|---|---|")
     for key in sys.argv[1:] or METHODS:
-        explainer = ei.Explainer(model, method=key)
+        explainer = ei.Explainer(model, method=method_of(key))
         explainer.explain_batch(data.images[:2], targets=targets[:2])  # trace once
         started = time.perf_counter()
         expls = explainer.explain_batch(data.images, targets=targets)

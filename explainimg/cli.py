@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--method", choices=method_keys(), default="gradcam", help="default: %(default)s"
     )
     explain.add_argument(
+        "--smooth",
+        choices=("aug", "eigen"),
+        help="smooth a CAM method's maps: aug averages six flipped and brightened copies, "
+        "eigen takes the channel terms' first principal component",
+    )
+    explain.add_argument(
         "--layer", help="layer name or nested/path to explain (default: found automatically)"
     )
     explain.add_argument(
@@ -190,9 +196,11 @@ def _explainer_options(args: argparse.Namespace) -> dict[str, object]:
     output: object = args.output
     if isinstance(output, str) and output.lstrip("-").isdigit():
         output = int(output)
+    from .methods import METHODS
+
     return {
         "layer": args.layer,
-        "method": args.method,
+        "method": METHODS[args.method](smooth=args.smooth),
         "output": output,
         "preprocess": preprocess_for_mode(args.preprocess),
     }

@@ -64,9 +64,9 @@ def explain_prediction(
       a layer name or ``"nested_model/layer"`` path, an index into ``model.layers``, or a Layer.
     - ``image``: the picture to show the heatmaps on (any size); default: made from ``x``.
     - ``target_names``: a list of class names (one per class) or a ``{class_id: name}`` dict.
-    - ``method``: ``"gradcam"`` (default), ``"gradcam++"``, ``"layercam"``, ``"scorecam"``,
-      ``"saliency"``, ``"smoothgrad"``, ``"integrated_gradients"``, ``"guided_gradcam"``, or a
-      configured instance from :mod:`explainimg.methods` (``SmoothGrad(samples=50)``).
+    - ``method``: ``"gradcam"`` (default) or any key of :data:`explainimg.methods.METHODS`
+      (docs/methods.md lists them), or a configured instance from :mod:`explainimg.methods`
+      (``SmoothGrad(samples=50)``, ``GradCAM(smooth="aug")``).
     - ``output``: which output to explain (name or index) when the model has several;
       ``image_input``: which input is the explained image when several are 4-D.
     - ``token_grid``: (h, w) patch grid of a transformer layer's tokens, when it cannot be

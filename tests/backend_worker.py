@@ -2,8 +2,8 @@
 
 ``python -m tests.backend_worker CASES.json OUT.npz``: CASES.json is a list of
 {"name", "model" (a .keras path), "images" (a .npy path), "targets", "methods": [[key,
-options], ...]}; OUT.npz gets "{name}/{key}/{maps|scores|probas}" arrays (and
-"/attributions" for methods with signed values) and "backend".
+options], ...]}; OUT.npz gets "{name}/{key}/{maps|scores|probas}" arrays ("key+aug" for a
+CAM method's ``smooth`` option; "/attributions" for methods with signed values) and "backend".
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def explain_cases(cases: list[dict]) -> dict[str, np.ndarray]:
             method = METHODS[key](**options)
             explainer = ei.Explainer(model, method=method)
             expls = explainer.explain_batch(images, targets=case["targets"])
-            prefix = f"{case['name']}/{key}"
+            smoothing = f"+{options['smooth']}" if options.get("smooth") else ""
+            prefix = f"{case['name']}/{key}{smoothing}"
             results[f"{prefix}/maps"] = np.stack(
                 [[t.heatmap for t in expl.targets] for expl in expls]
             )

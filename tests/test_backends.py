@@ -83,6 +83,8 @@ def _methods(name: str) -> list[list]:
         if key == "scorecam" and name == "mobilenet_v2":
             options["max_channels"] = 16
         methods.append([key, options])
+    if name == "functional_skip":
+        methods += [["gradcam", {"smooth": "aug"}], ["hirescam", {"smooth": "eigen"}]]
     return methods
 
 

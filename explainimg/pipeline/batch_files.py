@@ -98,7 +98,7 @@ def explain_files(
     names: list[str] | None = None,
     top: int | None = None,
     targets: list[int] | None = None,
-    method: str = "gradcam",
+    method: Any = "gradcam",
     layer: Any = None,
     target_names: Any = None,
     batch_size: int = 16,
