@@ -278,10 +278,7 @@ CASES = {
     "unknown method": (
         dict(method="magic"),
         ValueError,
-        "method: expected one of 'gradcam', 'gradcam++', 'layercam', 'scorecam', 'saliency', "
-        "'smoothgrad', 'integrated_gradients', 'guided_gradcam', 'occlusion', 'rise', "
-        "'hirescam', 'xgradcam', 'gradcam_elementwise', 'eigencam', 'eigengradcam', "
-        "'input_x_gradient', 'guided_backprop', 'deconvnet', 'vargrad', 'squaregrad' "
+        f"method: expected one of {', '.join(map(repr, METHODS))} "
         "or a configured method, got 'magic'",
     ),
 }
