@@ -38,15 +38,16 @@ from ..errors import ExplanationError
 from ..methods import Method
 from ..methods.scaling import scale_by_max
 from . import augment, backend
+from .capture import Capture, RuleHooks
 from .graph import LayerRef
-from .interception import ActivationHook, Hook, intercepted
+from .interception import intercepted
 from .layout import to_channels_first
 from .method_context import MethodContext
 from .model_io import ModelIO
 from .outputs import OutputHead
 from .probe import all_layers
 from .progress import LONG_CALLS
-from .recording import Recording, unchanged
+from .recording import Recording
 from .relevance import rule_hooks_for
 
 _LOGITS_TOLERANCE = {"float32": 1e-3, "float64": 1e-3}
@@ -65,64 +66,6 @@ class RawResult:
     probas: np.ndarray | None
     finite: np.ndarray
     attributions: np.ndarray | None = None
-
-
-class _Capture:
-    """Hooks for one model run: passes the explained layer's output through ``at_layer``
-    (where the backend watches or perturbs it), picks up the logits on the way and, for a
-    backward rule (guided backpropagation, deconvnet, DeepLIFT, LRP), rewrites the gradients
-    of the layers it covers (:func:`explainimg.engine.relevance.rule_hooks_for`)."""
-
-    def __init__(
-        self,
-        target: LayerRef | None,
-        head: OutputHead,
-        at_layer: Callable[[Any], Any] = unchanged,
-        rule: tuple[dict[Any, Hook], dict[Any, ActivationHook]] = ({}, {}),
-    ) -> None:
-        self._target = target.layer if target is not None else None
-        self._head = head
-        self._at_layer = at_layer
-        self._rule_calls, self.activation_hooks = rule
-        self.activations: Any = None
-        self.logits: Any = None
-
-    def _capture(self, layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
-        if self.activations is None:
-            outputs = self._at_layer(outputs)
-            self.activations = outputs
-        return outputs
-
-    def _logits(self, layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
-        if self.logits is None:
-            logits = self._head.logits(args)
-            # A backward rule on the final layer (LRP) applies to the logits it is read from.
-            rule = self._rule_calls.get(layer)
-            self.logits = logits if rule is None else rule(layer, args, kwargs, logits)
-        return outputs
-
-    def hooks(self) -> dict[keras.layers.Layer, Hook]:
-        """Hooks by layer; several on one layer run in the order rule, capture, logits."""
-        chains: dict[keras.layers.Layer, list[Hook]] = {}
-        for layer, hook in self._rule_calls.items():
-            chains.setdefault(layer, []).append(hook)
-        if self._target is not None:
-            chains.setdefault(self._target, []).append(self._capture)
-        if self._head.has_logits:
-            chains.setdefault(self._head.final.layer, []).append(self._logits)
-        return {layer: _chained(chain) for layer, chain in chains.items()}
-
-
-def _chained(hooks: Sequence[Hook]) -> Hook:
-    if len(hooks) == 1:
-        return hooks[0]
-
-    def chain(layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
-        for hook in hooks:
-            outputs = hook(layer, args, kwargs, outputs)
-        return outputs
-
-    return chain
 
 
 class CompiledExplainer:
@@ -281,7 +224,7 @@ class CompiledExplainer:
         augmented = self._method.augmented  # smooth="aug": six copies per image, one batch
         rows = augment.augmented(images) if augmented else images
         row_extras = augment.repeated(extras) if augmented else extras
-        # A method whose gradients all take one rule (LRP) gets it in this pass already.
+        # A method whose gradients all take one rule (LRP, DeepLIFT) gets it in this pass.
         rule = getattr(self._method, "forward_rule", None)
         recording = self._backend.record(self._forward(row_extras, rule), rows, self._layer_spec())
         scores, probas = recording.scores, recording.aux["probas"]
@@ -321,15 +264,15 @@ class CompiledExplainer:
         )
         return maps, targets, chosen_scores, chosen_probas, finite, mismatch, attributions
 
-    def _rule_hooks(self, rule: Any) -> tuple[dict, dict]:
+    def _rule_hooks(self, rule: Any) -> RuleHooks:
         if rule is None:
-            return {}, {}
+            return RuleHooks()
         if self._layers is None:
             self._layers = list(all_layers(self._live_model()))
         final = self._head.final.layer if self._head.has_logits else None
         return rule_hooks_for(self._layers, rule, final)
 
-    def _run(self, images: Any, extras: Sequence[Any], capture: _Capture) -> Any:
+    def _run(self, images: Any, extras: Sequence[Any], capture: Capture) -> Any:
         """The explained output of one model run with ``capture``'s hooks in place."""
         if self._io.channels_first:
             images = to_channels_first(images)
@@ -344,8 +287,12 @@ class CompiledExplainer:
         target = self._target if with_layer else None
         hooks = self._rule_hooks(rule)
 
+        def run(rows: Any, row_extras: Sequence[Any]) -> Any:
+            return self._run(rows, row_extras, Capture(None, self._head, rule=hooks))
+
         def forward(images: Any, at_layer: Callable[[Any], Any]) -> tuple[Any, dict[str, Any]]:
-            capture = _Capture(target, self._head, at_layer, hooks)
+            hooks.prepare(images, extras, self._backend.forward_only(run))
+            capture = Capture(target, self._head, at_layer, hooks)
             outputs = self._run(images, extras, capture)
             if target is not None and capture.activations is None:
                 raise ExplanationError(f"Layer {target.path!r} did not run in the model.")
@@ -376,7 +323,7 @@ class CompiledExplainer:
         if at_layer is not None:
             scores, aux = self._forward(extras)(images, at_layer)
             return scores, aux["probas"]
-        capture = _Capture(None, self._head)
+        capture = Capture(None, self._head)
         outputs = self._run(images, extras, capture)
         return self._head.class_scores(capture.logits, outputs)
 

@@ -33,8 +33,7 @@ class Context(Protocol):
       any batch of images (N, H, W, C) and ids (N,); ``rule`` ("guided" or "deconvnet", or a
       hashable rule object: DeepLIFT's ``RescaleRule``, LRP's ``RelevanceRule``) changes how
       gradients pass the layers without changing the model. A rule's forward pass is shared
-      by the calls for the same ``images`` object; a rule whose ``paired`` is True reads rows
-      i and N/2 + i as an input and its reference.
+      by the calls for the same ``images`` object (DeepLIFT's runs its reference first).
     - ``class_confidences(images, sources=None)``: (N, classes) probabilities of any batch
       of images (the model's own softmax/sigmoid output, or a softmax of its scores when it
       has none). ``sources`` (N,) says which of the B explained images each row was made
