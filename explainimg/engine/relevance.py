@@ -1,7 +1,7 @@
 """Backward rules of DeepLIFT and LRP, applied while the model runs (the model is not changed).
 
 Both are modified gradients, made with hooks on the layers
-(:mod:`explainimg.engine.interception`): a hook returns a tensor equal to the layer's output
+(:mod:`explainimg.engine.interception`): an LRP hook returns a tensor equal to the layer's output
 whose gradient is the rule's, ``stop_gradient(y) + (t - stop_gradient(t)) * stop_gradient(s)``
 (forward: y exactly; backward: the incoming gradient times s, into whatever t depends on).
 
@@ -9,8 +9,8 @@ DeepLIFT's rescale rule (:class:`explainimg.methods.deeplift.RescaleRule`,
 :class:`RescaleHooks`): before each run on the images, the reference (the constant baseline
 image) runs forward only, and each elementwise nonlinearity y = f(z) keeps its (z_ref, y_ref)
 by layer and call index; in the run on the images each call then passes the gradient times
-Δy/Δz (f'(z) where |Δz| is tiny), and every other layer passes the plain gradient. The backward
-pass covers the images' rows only.
+Δy/Δz (f'(z) where |Δz| is tiny) through one custom gradient (:func:`_carried`), and every
+other layer passes the plain gradient. The backward pass covers the images' rows only.
 
 LRP (:class:`explainimg.methods.lrp.RelevanceRule`): the gradient g at a layer's output y is
 relevance per unit of output (R = y * g), so that relevance = x * gradient at the input.
