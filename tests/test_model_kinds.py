@@ -212,7 +212,14 @@ METHODS = {
     "vargrad": ei.methods.VarGrad(samples=3),
     "squaregrad": ei.methods.SquareGrad(samples=3),
     "ablationcam": ei.methods.AblationCAM(batch_size=4),
+    "finercam": "finercam",
+    "kpcacam": "kpcacam",
+    "shapleycam": "shapleycam",
+    "fullgrad": "fullgrad",
+    "deeplift": "deeplift",
+    "lrp": "lrp",
 }
+assert set(METHODS) == set(ei.methods.METHODS), "every method is compared on the twins"
 BACKEND_METHODS = list(METHODS) if ON_TENSORFLOW else list(JAX_METHODS)
 
 

@@ -6,8 +6,11 @@ per backend, and each backend module (``backend_tensorflow``, ``backend_jax``,
 
 - ``compile(function, model, specs)``: the function compiled for repeated calls
   (``tf.function``, ``jax.jit`` over the model's variables, or plain eager on PyTorch);
-- ``record(forward, images, layer_shape)``: one forward pass that can then give gradients of
-  the scores with respect to the input or the explained layer's output, as often as needed;
+- ``record(forward, images, layer_shape, second_order)``: one forward pass that can then give
+  gradients of the scores with respect to the input or the explained layer's output, as
+  often as needed, and Hessian-vector products at that layer (``second_order``);
+  ``record_points(forward, images)``: the same with respect to every tensor the forward
+  passes through ``at_layer`` (the bias points of :mod:`explainimg.engine.full_gradients`);
 - ``positive_gradients_only(x)``: identity whose gradient keeps only the positive part
   (guided backpropagation), plus ``sequential_map`` for loops that hold one step in memory.
 

@@ -19,8 +19,6 @@ import jax
 import jax.numpy as jnp
 import keras
 
-from .recording import unchanged
-
 NAME = "jax"
 STATIC_SHAPES = True
 
@@ -49,31 +47,40 @@ def forward_only(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class _VjpRecording:
+    """``jax.vjp`` of the forward pass with respect to the images and a zero added at each
+    point of ``specs`` ((shape, dtype) of each tensor the forward passes to ``at_layer``)."""
+
     def __init__(
-        self, forward: Callable[..., Any], images: jax.Array, layer_shape: tuple | None
+        self, forward: Callable[..., Any], images: jax.Array, specs: Sequence[tuple[tuple, Any]]
     ) -> None:
-        if layer_shape is None:
-            self.scores, self._vjp, self.aux = jax.vjp(
-                lambda inputs: forward(inputs, unchanged), images, has_aux=True
-            )
-            return
-        shape, dtype = layer_shape
-        if any(size is None for size in shape[1:]):
-            shape, dtype = _layer_output_spec(forward, images)
+        def perturbed(inputs: jax.Array, deltas: list[jax.Array]) -> Any:
+            remaining = iter(deltas)
+            return forward(inputs, lambda output: output + next(remaining))
 
-        def perturbed(inputs: jax.Array, delta: jax.Array) -> Any:
-            return forward(inputs, lambda output: output + delta)
+        self._perturbed = perturbed
+        self._images = images
+        self._deltas = [jnp.zeros((images.shape[0], *shape[1:]), dtype) for shape, dtype in specs]
+        self.scores, self._vjp, self.aux = jax.vjp(perturbed, images, self._deltas, has_aux=True)
 
-        delta = jnp.zeros((images.shape[0], *shape[1:]), dtype)
-        self.scores, self._vjp, self.aux = jax.vjp(perturbed, images, delta, has_aux=True)
+    def gradient(self, cotangent: jax.Array, wrt: str) -> Any:
+        inputs, points = self._vjp(cotangent.astype(self.scores.dtype))
+        if wrt == "full":
+            return [inputs, *points]
+        return inputs if wrt == "input" else points[0]
 
-    def gradient(self, cotangent: jax.Array, wrt: str) -> jax.Array:
-        gradients = self._vjp(cotangent.astype(self.scores.dtype))
-        return gradients[0] if wrt == "input" else gradients[1]
+    def gradient_and_hvp(self, cotangent: jax.Array, vector: jax.Array) -> tuple[Any, Any]:
+        """Forward-over-back: ``jax.jvp`` of the layer gradient along ``vector``."""
+        cotangent = cotangent.astype(self.scores.dtype)
+
+        def layer_gradient(delta: jax.Array) -> jax.Array:
+            _, vjp, _ = jax.vjp(lambda d: self._perturbed(self._images, [d]), delta, has_aux=True)
+            return vjp(cotangent)[0]
+
+        return jax.jvp(layer_gradient, (self._deltas[0],), (vector.astype(self._deltas[0].dtype),))
 
 
-def _layer_output_spec(forward: Callable[..., Any], images: jax.Array) -> tuple[tuple, Any]:
-    """Shape and dtype of the explained layer's output, found by an abstract run."""
+def _point_specs(forward: Callable[..., Any], images: jax.Array) -> list[tuple[tuple, Any]]:
+    """Shape and dtype of every tensor ``forward`` passes to ``at_layer``, by an abstract run."""
     seen: list[Any] = []
 
     def watch(output: Any) -> Any:
@@ -81,16 +88,30 @@ def _layer_output_spec(forward: Callable[..., Any], images: jax.Array) -> tuple[
         return output
 
     jax.eval_shape(lambda inputs: forward(inputs, watch), images)
-    return tuple(seen[0].shape), seen[0].dtype
+    return [(tuple(output.shape), output.dtype) for output in seen]
 
 
 def record(
-    forward: Callable[..., Any], images: jax.Array, layer_shape: tuple | None = None
+    forward: Callable[..., Any],
+    images: jax.Array,
+    layer_shape: tuple | None = None,
+    second_order: bool = False,
 ) -> _VjpRecording:
     """Run ``forward`` under ``jax.vjp``; ``layer_shape`` is (shape, dtype) of the explained
     layer's output (batch size ignored; unknown sizes are found by an abstract run), or None
-    when only input gradients are needed."""
-    return _VjpRecording(forward, images, layer_shape)
+    when only input gradients are needed. ``second_order`` changes nothing: Hessian-vector
+    products re-trace the forward pass under ``jax.jvp``."""
+    if layer_shape is None:
+        return _VjpRecording(forward, images, [])
+    if any(size is None for size in layer_shape[0][1:]):
+        return _VjpRecording(forward, images, _point_specs(forward, images)[:1])
+    return _VjpRecording(forward, images, [layer_shape])
+
+
+def record_points(forward: Callable[..., Any], images: jax.Array) -> _VjpRecording:
+    """Run ``forward`` under ``jax.vjp`` with respect to every tensor it passes through
+    ``at_layer`` (found by an abstract run)."""
+    return _VjpRecording(forward, images, _point_specs(forward, images))
 
 
 @jax.custom_vjp

@@ -7,6 +7,7 @@ while tracing (ours included) then reach the caller as they are.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -35,26 +36,62 @@ def forward_only(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class _TapeRecording:
-    def __init__(self, forward: Callable[..., Any], images: tf.Tensor) -> None:
+    def __init__(
+        self, forward: Callable[..., Any], images: tf.Tensor, second_order: bool = False
+    ) -> None:
         self._images = images
         self._tape = tf.GradientTape(persistent=True)
-        with self._tape:
+        # Back-over-back: an outer tape that also records the inner tape's backward pass.
+        self._outer = tf.GradientTape(persistent=True) if second_order else None
+        self.points: list[tf.Tensor] = []
+        with self._outer or contextlib.nullcontext(), self._tape:
             self._tape.watch(images)
             self.scores, self.aux = forward(images, self._watch)
 
     def _watch(self, tensor: tf.Tensor) -> tf.Tensor:
         self._tape.watch(tensor)
+        if self._outer is not None:
+            self._outer.watch(tensor)
+        self.points.append(tensor)
         return tensor
 
-    def gradient(self, cotangent: tf.Tensor, wrt: str) -> tf.Tensor | None:
+    def gradient(self, cotangent: tf.Tensor, wrt: str) -> Any:
+        if wrt == "full":
+            sources = [self._images, *self.points]
+            return self._tape.gradient(
+                self.scores, sources, output_gradients=cotangent, unconnected_gradients=_ZERO
+            )
         source = self._images if wrt == "input" else self.aux["activations"]
         return self._tape.gradient(self.scores, source, output_gradients=cotangent)
 
+    def gradient_and_hvp(self, cotangent: tf.Tensor, vector: tf.Tensor) -> tuple[Any, Any]:
+        source = self.aux["activations"]
+        with self._outer:
+            gradient = self._tape.gradient(self.scores, source, output_gradients=cotangent)
+        if gradient is None:
+            return None, None
+        hvp = self._outer.gradient(
+            gradient, source, output_gradients=vector, unconnected_gradients=_ZERO
+        )
+        return gradient, hvp
+
+
+_ZERO = tf.UnconnectedGradients.ZERO
+
 
 def record(
-    forward: Callable[..., Any], images: tf.Tensor, layer_shape: tuple | None = None
+    forward: Callable[..., Any],
+    images: tf.Tensor,
+    layer_shape: tuple | None = None,
+    second_order: bool = False,
 ) -> _TapeRecording:
-    """Run ``forward`` on ``images`` under a persistent tape (``layer_shape`` is not needed)."""
+    """Run ``forward`` on ``images`` under a persistent tape (``layer_shape`` is not needed);
+    ``second_order``: also under an outer tape, for Hessian-vector products."""
+    return _TapeRecording(forward, images, second_order)
+
+
+def record_points(forward: Callable[..., Any], images: tf.Tensor) -> _TapeRecording:
+    """Run ``forward``, watching every tensor it passes through ``at_layer``."""
     return _TapeRecording(forward, images)
 
 

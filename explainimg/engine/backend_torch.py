@@ -13,8 +13,6 @@ from typing import Any
 import keras
 import torch
 
-from .recording import unchanged
-
 NAME = "torch"
 STATIC_SHAPES = False
 
@@ -43,27 +41,75 @@ def forward_only(function: Callable[..., Any]) -> Callable[..., Any]:
 class _AutogradRecording:
     def __init__(self, forward: Callable[..., Any], images: torch.Tensor) -> None:
         self._images = images.detach().requires_grad_(True)
+        self.points: list[torch.Tensor] = []
         with torch.enable_grad():
-            self.scores, self.aux = forward(self._images, unchanged)
+            self.scores, self.aux = forward(self._images, self._watch)
 
-    def gradient(self, cotangent: torch.Tensor, wrt: str) -> torch.Tensor | None:
+    def _watch(self, tensor: torch.Tensor) -> torch.Tensor:
+        self.points.append(tensor)
+        return tensor
+
+    def gradient(self, cotangent: torch.Tensor, wrt: str) -> Any:
+        if wrt == "full":
+            return _grads(self.scores, [self._images, *self.points], cotangent)
         source = self._images if wrt == "input" else self.aux["activations"]
-        if not source.requires_grad:
-            return None
-        (gradients,) = torch.autograd.grad(
-            self.scores,
-            source,
-            grad_outputs=cotangent.to(self.scores.dtype),
+        return _grads(self.scores, [source], cotangent, zeros=False)[0]
+
+    def gradient_and_hvp(self, cotangent: torch.Tensor, vector: torch.Tensor) -> tuple[Any, Any]:
+        """Back-over-back: the layer gradient kept in the graph (``create_graph``), then
+        differentiated along ``vector``."""
+        source = self.aux["activations"]
+        (gradient,) = _grads(self.scores, [source], cotangent, zeros=False, create_graph=True)
+        if gradient is None:
+            return None, None
+        return gradient.detach(), _grads(gradient, [source], vector)[0]
+
+
+def _grads(
+    outputs: torch.Tensor,
+    sources: list[torch.Tensor],
+    cotangent: torch.Tensor,
+    zeros: bool = True,
+    create_graph: bool = False,
+) -> list[torch.Tensor | None]:
+    """sum cotangent * d outputs / d source for each source; where ``outputs`` do not depend
+    on one, zeros (``zeros``) or None."""
+    connected = [source for source in sources if source.requires_grad]
+    found = {}
+    if connected and outputs.requires_grad:
+        gradients = torch.autograd.grad(
+            outputs,
+            connected,
+            grad_outputs=cotangent.to(outputs.dtype),
             retain_graph=True,
+            create_graph=create_graph,
             allow_unused=True,
         )
-        return gradients
+        found = {
+            id(source): gradient for source, gradient in zip(connected, gradients, strict=True)
+        }
+    gradients = [found.get(id(source)) for source in sources]
+    if zeros:
+        return [
+            torch.zeros_like(source) if gradient is None else gradient
+            for source, gradient in zip(sources, gradients, strict=True)
+        ]
+    return gradients
 
 
 def record(
-    forward: Callable[..., Any], images: torch.Tensor, layer_shape: tuple | None = None
+    forward: Callable[..., Any],
+    images: torch.Tensor,
+    layer_shape: tuple | None = None,
+    second_order: bool = False,
 ) -> _AutogradRecording:
-    """Run ``forward`` with autograd on (``layer_shape`` is not needed)."""
+    """Run ``forward`` with autograd on (``layer_shape`` and ``second_order`` are not needed:
+    the graph of the forward pass is kept, and differentiated twice when asked)."""
+    return _AutogradRecording(forward, images)
+
+
+def record_points(forward: Callable[..., Any], images: torch.Tensor) -> _AutogradRecording:
+    """Run ``forward``, keeping every tensor it passes through ``at_layer``."""
     return _AutogradRecording(forward, images)
 
 

@@ -39,6 +39,7 @@ from ..methods import Method
 from ..methods.scaling import scale_by_max
 from . import augment, backend
 from .capture import Capture, RuleHooks
+from .full_gradients import BiasSites
 from .graph import LayerRef
 from .interception import intercepted
 from .layout import to_channels_first
@@ -226,7 +227,9 @@ class CompiledExplainer:
         row_extras = augment.repeated(extras) if augmented else extras
         # A method whose gradients all take one rule (LRP, DeepLIFT) gets it in this pass.
         rule = getattr(self._method, "forward_rule", None)
-        recording = self._backend.record(self._forward(row_extras, rule), rows, self._layer_spec())
+        recording = self._backend.record(
+            self._forward(row_extras, rule), rows, self._layer_spec(), self._method.second_order
+        )
         scores, probas = recording.scores, recording.aux["probas"]
         if augmented:
             scores = augment.original_rows(scores, ops.shape(images)[0])
@@ -336,6 +339,18 @@ class CompiledExplainer:
         """A fresh forward pass on ``images`` recorded for input gradients (by the backward
         ``rule`` when one is given: :func:`explainimg.engine.relevance.rule_hooks_for`)."""
         return self._backend.record(self._forward(extras, rule, with_layer=False), images, None)
+
+    def bias_recording(self, images: Any, extras: Sequence[Any]) -> tuple[Recording, BiasSites]:
+        """A fresh forward pass on ``images`` recorded at every biased layer's pre-activation
+        (:mod:`explainimg.engine.full_gradients`), and those layers."""
+        sites = BiasSites.of(self._live_model(), self._head)
+
+        def forward(images: Any, at_point: Callable[[Any], Any]) -> tuple[Any, dict[str, Any]]:
+            capture = Capture(None, self._head, rule=RuleHooks(*sites.hooks(at_point)))
+            outputs = self._run(images, extras, capture)
+            return self._head.class_scores(capture.logits, outputs)[0], {"activations": None}
+
+        return self._backend.record_points(forward, images), sites
 
     def to_grid(self, values: Any) -> Any:
         """The explained layer's output (or its gradient) as a (B, h, w, c) map."""

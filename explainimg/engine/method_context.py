@@ -26,6 +26,8 @@ class Compiled(Protocol):
 
     def input_recording(self, images: Any, extras: Sequence[Any], rule: Any) -> Recording: ...
 
+    def bias_recording(self, images: Any, extras: Sequence[Any]) -> tuple[Recording, Any]: ...
+
     def scores(
         self, images: Any, extras: Sequence[Any], at_layer: Callable[[Any], Any] | None = None
     ) -> tuple[Any, Any]: ...
@@ -72,6 +74,23 @@ class MethodContext:
                 f"The model's output does not depend on layer {self._explainer.layer_path!r}."
             )
         return self._explainer.to_grid(gradients)
+
+    def layer_gradients_and_hvp(self, k: int) -> tuple[Any, Any]:
+        cotangent = self._selector(self.targets[:, k])
+        activations = self._recording.aux["activations"]
+        gradients, hvp = self._recording.gradient_and_hvp(cotangent, activations)
+        if gradients is None:
+            raise ExplanationError(
+                f"The model's output does not depend on layer {self._explainer.layer_path!r}."
+            )
+        return self._explainer.to_grid(gradients), self._explainer.to_grid(hvp)
+
+    def full_gradients(self, k: int) -> tuple[Any, list[Any]]:
+        if "bias recording" not in self.memo:
+            self.memo["bias recording"] = self._explainer.bias_recording(self.images, self._extras)
+        recording, sites = self.memo["bias recording"]
+        inputs, *points = recording.gradient(self._selector(self.targets[:, k]), "full")
+        return ops.cast(inputs, "float32"), sites.terms(points)
 
     def input_gradients(self, images: Any, target_ids: Any, rule: Any = None) -> Any:
         recording = self._recording

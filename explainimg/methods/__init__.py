@@ -21,6 +21,7 @@ from .deeplift import DeepLIFT
 from .eigencam import EigenCAM
 from .eigengradcam import EigenGradCAM
 from .finercam import FinerCAM
+from .fullgrad import FullGrad
 from .gradcam import GradCAM
 from .gradcam_elementwise import GradCAMElementWise
 from .gradcam_plus_plus import GradCAMPlusPlus
@@ -36,6 +37,7 @@ from .occlusion import Occlusion
 from .rise import RISE
 from .saliency import Saliency
 from .scorecam import ScoreCAM
+from .shapleycam import ShapleyCAM
 from .smoothgrad import SmoothGrad
 from .squaregrad import SquareGrad
 from .vargrad import VarGrad
@@ -69,6 +71,8 @@ METHODS: dict[str, type[Method]] = {
         KPCACAM,
         DeepLIFT,
         LRP,
+        FullGrad,
+        ShapleyCAM,
     )
 }
 
@@ -84,6 +88,7 @@ __all__ = [
     "EigenCAM",
     "EigenGradCAM",
     "FinerCAM",
+    "FullGrad",
     "GradCAM",
     "GradCAMElementWise",
     "GradCAMPlusPlus",
@@ -97,6 +102,7 @@ __all__ = [
     "Occlusion",
     "Saliency",
     "ScoreCAM",
+    "ShapleyCAM",
     "SignedMethod",
     "SmoothGrad",
     "SquareGrad",

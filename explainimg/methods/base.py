@@ -34,6 +34,17 @@ class Context(Protocol):
       hashable rule object: DeepLIFT's ``RescaleRule``, LRP's ``RelevanceRule``) changes how
       gradients pass the layers without changing the model. A rule's forward pass is shared
       by the calls for the same ``images`` object (DeepLIFT's runs its reference first).
+    - ``layer_gradients_and_hvp(k)``: (g, H A) for target column k, both (B, h, w, c):
+      g = ``layer_gradients(k)`` and H A = d (g . A) / d A with A held fixed, the
+      Hessian-vector product of the score along the activations themselves (second-order
+      differentiation through the model after the layer; a method that asks for it sets
+      ``second_order = True``).
+    - ``full_gradients(k)``: (d score / d images, bias terms) for target column k, from
+      one extra forward and one backward pass: the (B, H, W, C) input gradient and, for
+      every biased layer as it ran, b * d score / d z, with z the layer's pre-activation
+      output and b its (effective, for BatchNormalization) bias broadcast over positions,
+      channels last (shapes as the layers' outputs; see
+      :mod:`explainimg.engine.full_gradients` for which layers count).
     - ``class_confidences(images, sources=None)``: (N, classes) probabilities of any batch
       of images (the model's own softmax/sigmoid output, or a softmax of its scores when it
       has none). ``sources`` (N,) says which of the B explained images each row was made
@@ -56,6 +67,10 @@ class Context(Protocol):
     def layer_gradients(self, k: int) -> Any: ...
 
     def layer_gradients_of(self, cotangent: Any) -> Any: ...
+
+    def layer_gradients_and_hvp(self, k: int) -> tuple[Any, Any]: ...
+
+    def full_gradients(self, k: int) -> tuple[Any, list[Any]]: ...
 
     def input_gradients(self, images: Any, target_ids: Any, rule: Any = None) -> Any: ...
 
@@ -97,6 +112,7 @@ class Method:
     resolution: ClassVar[str] = "layer"
     passes: ClassVar[str] = ""
     signed: ClassVar[bool] = False
+    second_order: ClassVar[bool] = False
     smoothings: ClassVar[tuple[str, ...]] = ()
 
     smooth: str | None = attrs.field(default=None, kw_only=True, validator=_check_smooth)
