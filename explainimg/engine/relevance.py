@@ -106,9 +106,28 @@ def _gradient_only(through: Any, scale: Any) -> Any:
     return (through - ops.stop_gradient(through)) * ops.stop_gradient(scale)
 
 
+def _scaled_gradient(value: Any, through: Any, scale_of: Callable[[Any, Any], Any]) -> Any:
+    """``value`` forward; backward, the incoming gradient times ``scale_of(through, value)``
+    into ``through`` (none into ``value``). The scale is computed in the backward pass only:
+    on TensorFlow, which runs each elementwise op on its own, ops in the forward pass of every
+    layer cost as much as the backward pass's."""
+
+    @ops.custom_gradient
+    def step(through: Any, value: Any) -> Any:
+        def gradient(*args: Any, upstream: Any = None) -> tuple[Any, Any]:
+            upstream = args[0] if upstream is None else upstream
+            scale = ops.stop_gradient(scale_of(through, value))
+            return upstream * scale, ops.zeros_like(value)
+
+        return value, gradient
+
+    return step(through, value)
+
+
 def _with_gradient(value: Any, through: Any, scale: Any) -> Any:
-    """``value`` forward; backward, the incoming gradient times ``scale`` into ``through``."""
-    return ops.stop_gradient(value) + _gradient_only(through, scale)
+    """``value`` forward; backward, the incoming gradient times ``scale`` into ``through``
+    (and none into ``value``), through the one custom gradient of :func:`_carried`."""
+    return _carried(through, value, ops.stop_gradient(scale), ops.zeros((), value.dtype))
 
 
 def _elementwise(function: Any) -> bool:
@@ -255,11 +274,25 @@ def _stabilised(z: Any, epsilon: float) -> Any:
     return z + epsilon * ops.where(z >= 0, 1.0, -1.0)
 
 
+def _epsilon_scale(epsilon: float) -> Callable[[Any, Any], Any]:
+    """The epsilon rule's gradient scale y / (z + epsilon sign(z)), as a function of (z, y)."""
+
+    def scale(z: Any, y: Any) -> Any:
+        return ops.divide_no_nan(y, _stabilised(z, epsilon))
+
+    return scale
+
+
+def _ratio(x: Any, y: Any) -> Any:
+    """y / x (0 where x is 0): relevance passed unchanged through y = f(x)."""
+    return ops.divide_no_nan(y, x)
+
+
 def _weighted(layer: Any, x: Any, z: Any, y: Any, rule: RelevanceRule) -> Any:
     """y with the gradient of the layer's rule (x: its input, z: its pre-activation output)."""
     name = rule.rule_for(type(layer).__name__)
     if name == "epsilon":
-        return _with_gradient(y, z, ops.divide_no_nan(y, _stabilised(z, rule.epsilon)))
+        return _scaled_gradient(y, z, _epsilon_scale(rule.epsilon))
     alpha, beta = (1.0, 0.0) if name == "z_plus" else (rule.alpha, rule.beta)
     positive = _positive_part(layer, x)
     result = _with_gradient(y, positive, alpha * ops.divide_no_nan(y, positive))
@@ -299,12 +332,10 @@ def lrp_hooks(refs: Sequence[LayerRef], rule: RelevanceRule, final: Any | None) 
         return outputs if layer is final else _weighted(layer, args[0], z, outputs, rule)
 
     def on_linear(layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
-        return _with_gradient(
-            outputs, outputs, ops.divide_no_nan(outputs, _stabilised(outputs, rule.epsilon))
-        )
+        return _scaled_gradient(outputs, outputs, _epsilon_scale(rule.epsilon))
 
     def on_unchanged(layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
-        return _with_gradient(outputs, args[0], ops.divide_no_nan(outputs, args[0]))
+        return _scaled_gradient(outputs, args[0], _ratio)
 
     for ref in refs:
         layer = ref.layer
