@@ -1,12 +1,18 @@
-"""The hooks of one model run: the explained layer's output, the logits, and a backward rule.
+"""The hooks of one model run: the explained layer's output, the logits, a backward rule.
 
-:class:`Capture` passes the explained layer's output through ``at_layer`` (where the backend
-watches or perturbs it), picks up the logits behind the model's output on the way, and
-applies a backward rule's hooks (:func:`explainimg.engine.relevance.rule_hooks_for`); the
-compiled explainer (:mod:`explainimg.engine.compiled`) runs the model with them in place.
+A backward rule (guided backpropagation, deconvnet, DeepLIFT, LRP) is a :class:`RuleHooks`:
+hooks on layer calls, hooks on fused activations, and ``prepare``, which the engine calls
+before every model run with them (DeepLIFT runs its reference there).
 
->>> Capture.hooks.__doc__.split(";")[0]
-'Hooks by layer'
+>>> import keras, numpy as np
+>>> from explainimg.engine.interception import intercepted
+>>> from explainimg.engine.outputs import analyze_output
+>>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+>>> capture = Capture(None, analyze_output(model))
+>>> with intercepted(capture.hooks()):
+...     probabilities = model(np.ones((1, 3), "float32"))
+>>> tuple(capture.logits.shape)
+(1, 2)
 """
 
 from __future__ import annotations
@@ -21,24 +27,46 @@ from .interception import ActivationHook, Hook
 from .outputs import OutputHead
 from .recording import unchanged
 
+Run = Callable[[Any, Sequence[Any]], Any]
+"""``run(images, extras)``: one run of the model with a rule's hooks in place."""
+
+
+class RuleHooks:
+    """The hooks of a backward rule: ``calls`` on layer calls, ``activations`` on fused
+    activations (:mod:`explainimg.engine.interception`)."""
+
+    def __init__(
+        self,
+        calls: dict[keras.layers.Layer, Hook] | None = None,
+        activations: dict[keras.layers.Layer, ActivationHook] | None = None,
+    ) -> None:
+        self.calls = calls or {}
+        self.activations = activations or {}
+
+    def prepare(self, images: Any, extras: Sequence[Any], run: Run) -> None:
+        """Called before each model run on ``images`` with these hooks; ``run`` runs the model
+        with them on other images (nothing to do but for DeepLIFT's rule)."""
+
 
 class Capture:
     """Hooks for one model run: passes the explained layer's output through ``at_layer``
     (where the backend watches or perturbs it), picks up the logits on the way and, for a
-    backward rule (guided backpropagation, deconvnet, DeepLIFT, LRP), rewrites the gradients
-    of the layers it covers (:func:`explainimg.engine.relevance.rule_hooks_for`)."""
+    backward rule, rewrites the gradients of the layers it covers
+    (:func:`explainimg.engine.relevance.rule_hooks_for`)."""
 
     def __init__(
         self,
         target: LayerRef | None,
         head: OutputHead,
         at_layer: Callable[[Any], Any] = unchanged,
-        rule: tuple[dict[Any, Hook], dict[Any, ActivationHook]] = ({}, {}),
+        rule: RuleHooks | None = None,
     ) -> None:
+        rule = rule or RuleHooks()
         self._target = target.layer if target is not None else None
         self._head = head
         self._at_layer = at_layer
-        self._rule_calls, self.activation_hooks = rule
+        self._rule_calls = rule.calls
+        self.activation_hooks = rule.activations
         self.activations: Any = None
         self.logits: Any = None
 

@@ -38,7 +38,7 @@ from ..errors import ExplanationError
 from ..methods import Method
 from ..methods.scaling import scale_by_max
 from . import augment, backend
-from .capture import Capture
+from .capture import Capture, RuleHooks
 from .full_gradients import BiasSites
 from .graph import LayerRef
 from .interception import intercepted
@@ -225,7 +225,7 @@ class CompiledExplainer:
         augmented = self._method.augmented  # smooth="aug": six copies per image, one batch
         rows = augment.augmented(images) if augmented else images
         row_extras = augment.repeated(extras) if augmented else extras
-        # A method whose gradients all take one rule (LRP) gets it in this pass already.
+        # A method whose gradients all take one rule (LRP, DeepLIFT) gets it in this pass.
         rule = getattr(self._method, "forward_rule", None)
         recording = self._backend.record(
             self._forward(row_extras, rule), rows, self._layer_spec(), self._method.second_order
@@ -267,9 +267,9 @@ class CompiledExplainer:
         )
         return maps, targets, chosen_scores, chosen_probas, finite, mismatch, attributions
 
-    def _rule_hooks(self, rule: Any) -> tuple[dict, dict]:
+    def _rule_hooks(self, rule: Any) -> RuleHooks:
         if rule is None:
-            return {}, {}
+            return RuleHooks()
         if self._layers is None:
             self._layers = list(all_layers(self._live_model()))
         final = self._head.final.layer if self._head.has_logits else None
@@ -290,7 +290,11 @@ class CompiledExplainer:
         target = self._target if with_layer else None
         hooks = self._rule_hooks(rule)
 
+        def run(rows: Any, row_extras: Sequence[Any]) -> Any:
+            return self._run(rows, row_extras, Capture(None, self._head, rule=hooks))
+
         def forward(images: Any, at_layer: Callable[[Any], Any]) -> tuple[Any, dict[str, Any]]:
+            hooks.prepare(images, extras, self._backend.forward_only(run))
             capture = Capture(target, self._head, at_layer, hooks)
             outputs = self._run(images, extras, capture)
             if target is not None and capture.activations is None:
@@ -342,7 +346,7 @@ class CompiledExplainer:
         sites = BiasSites.of(self._live_model(), self._head)
 
         def forward(images: Any, at_point: Callable[[Any], Any]) -> tuple[Any, dict[str, Any]]:
-            capture = Capture(None, self._head, rule=sites.hooks(at_point))
+            capture = Capture(None, self._head, rule=RuleHooks(*sites.hooks(at_point)))
             outputs = self._run(images, extras, capture)
             return self._head.class_scores(capture.logits, outputs)[0], {"activations": None}
 

@@ -109,15 +109,11 @@ class MethodContext:
         return [ops.take(extra, sources, axis=0) for extra in self._extras]
 
     def _rule_recording(self, images: Any, rule: Any) -> Recording:
-        """One forward pass by ``rule`` per images object, shared by the targets. A rule that
-        pairs rows (DeepLIFT's: images, then their references) gets the extra inputs twice."""
+        """One forward pass by ``rule`` per images object, shared by the targets."""
         kept = self._rule_recordings.get(rule)
         if kept is not None and kept[0] is images:
             return kept[1]
-        extras = self._extras
-        if getattr(rule, "paired", False):
-            extras = [ops.concatenate([extra, extra], axis=0) for extra in extras]
-        recording = self._explainer.input_recording(images, extras, rule)
+        recording = self._explainer.input_recording(images, self._extras, rule)
         self._rule_recordings[rule] = (images, recording)
         return recording
 

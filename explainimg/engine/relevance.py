@@ -1,14 +1,16 @@
 """Backward rules of DeepLIFT and LRP, applied while the model runs (the model is not changed).
 
 Both are modified gradients, made with hooks on the layers
-(:mod:`explainimg.engine.interception`): a hook returns a tensor equal to the layer's output
+(:mod:`explainimg.engine.interception`): an LRP hook returns a tensor equal to the layer's output
 whose gradient is the rule's, ``stop_gradient(y) + (t - stop_gradient(t)) * stop_gradient(s)``
 (forward: y exactly; backward: the incoming gradient times s, into whatever t depends on).
 
-DeepLIFT's rescale rule (:class:`explainimg.methods.deeplift.RescaleRule`): the batch holds
-the images in rows 0..B-1 and their references in rows B..2B-1; each elementwise nonlinearity
-y = f(z) passes the gradient times Δy/Δz of its row pair (f'(z) where |Δz| is tiny); every
-other layer passes the plain gradient.
+DeepLIFT's rescale rule (:class:`explainimg.methods.deeplift.RescaleRule`,
+:class:`RescaleHooks`): before each run on the images, the reference (the constant baseline
+image) runs forward only, and each elementwise nonlinearity y = f(z) keeps its (z_ref, y_ref)
+by layer and call index; in the run on the images each call then passes the gradient times
+Δy/Δz (f'(z) where |Δz| is tiny) through one custom gradient (:func:`_carried`), and every
+other layer passes the plain gradient. The backward pass covers the images' rows only.
 
 LRP (:class:`explainimg.methods.lrp.RelevanceRule`): the gradient g at a layer's output y is
 relevance per unit of output (R = y * g), so that relevance = x * gradient at the input.
@@ -20,9 +22,10 @@ Rescaling and Normalization (elementwise affine maps: the epsilon rule with ε =
 layers and max pooling pass the gradient. Any other layer is
 refused by name: its relevance would be unaccounted for.
 
->>> from explainimg.methods.deeplift import RESCALE
->>> rule_hooks_for([], RESCALE, None)
-({}, {})
+>>> from explainimg.methods.deeplift import RescaleRule
+>>> hooks = rule_hooks_for([], RescaleRule(baseline=0.5), None)
+>>> type(hooks).__name__, hooks.calls, hooks.activations
+('RescaleHooks', {}, {})
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from ..errors import ExplanationError
 from ..methods.deeplift import RescaleRule
 from ..methods.lrp import WEIGHTED_TYPES, RelevanceRule
 from . import guided
+from .capture import RuleHooks, Run
 from .graph import LayerRef
 from .interception import ActivationHook, Hook
 from .outputs import LinearView
@@ -102,9 +106,28 @@ def _gradient_only(through: Any, scale: Any) -> Any:
     return (through - ops.stop_gradient(through)) * ops.stop_gradient(scale)
 
 
+def _scaled_gradient(value: Any, through: Any, scale_of: Callable[[Any, Any], Any]) -> Any:
+    """``value`` forward; backward, the incoming gradient times ``scale_of(through, value)``
+    into ``through`` (none into ``value``). The scale is computed in the backward pass only:
+    on TensorFlow, which runs each elementwise op on its own, ops in the forward pass of every
+    layer cost as much as the backward pass's."""
+
+    @ops.custom_gradient
+    def step(through: Any, value: Any) -> Any:
+        def gradient(*args: Any, upstream: Any = None) -> tuple[Any, Any]:
+            upstream = args[0] if upstream is None else upstream
+            scale = ops.stop_gradient(scale_of(through, value))
+            return upstream * scale, ops.zeros_like(value)
+
+        return value, gradient
+
+    return step(through, value)
+
+
 def _with_gradient(value: Any, through: Any, scale: Any) -> Any:
-    """``value`` forward; backward, the incoming gradient times ``scale`` into ``through``."""
-    return ops.stop_gradient(value) + _gradient_only(through, scale)
+    """``value`` forward; backward, the incoming gradient times ``scale`` into ``through``
+    (and none into ``value``), through the one custom gradient of :func:`_carried`."""
+    return _carried(through, value, ops.stop_gradient(scale), ops.zeros((), value.dtype))
 
 
 def _elementwise(function: Any) -> bool:
@@ -130,37 +153,88 @@ def _fused(layer: Any) -> bool:
 # DeepLIFT ------------------------------------------------------------------------------------
 
 
-def _rescaled(pre_activation: Any, outputs: Any, tolerance: float) -> Any:
-    """``outputs`` forward; backward, Δy/Δz of each row pair (f'(z) where |Δz| < tolerance)."""
-    z, z_ref = ops.split(pre_activation, 2, axis=0)
-    y, y_ref = ops.split(outputs, 2, axis=0)
+@ops.custom_gradient
+def _carried(z: Any, y: Any, multipliers: Any, fallback: Any) -> Any:
+    """``y`` forward; backward, the incoming gradient times ``multipliers`` into ``z`` and
+    times ``fallback`` (1 or 0) into ``y``. One op each way: on TensorFlow, whose ops are not
+    fused, the same rule written with ``stop_gradient`` and ``where`` costs twice as long."""
+
+    def gradient(*args: Any, upstream: Any = None) -> tuple[Any, ...]:
+        upstream = args[0] if upstream is None else upstream
+        return (
+            upstream * multipliers,
+            upstream * fallback,
+            ops.zeros_like(multipliers),
+            ops.zeros_like(fallback),
+        )
+
+    return y, gradient
+
+
+def _rescaled(z: Any, y: Any, reference: tuple[Any, Any], tolerance: float) -> Any:
+    """``y`` forward; backward, Δy/Δz against the reference, or where |Δz| < tolerance the
+    gradient through ``y`` (f'(z))."""
+    z_ref, y_ref = reference
     delta = z - z_ref
     small = ops.abs(delta) < tolerance
-    multipliers = ops.where(
-        small, ops.zeros_like(delta), (y - y_ref) / ops.where(small, ops.ones_like(delta), delta)
-    )
-    small = ops.concatenate([small, small], axis=0)
-    multipliers = ops.concatenate([multipliers, multipliers], axis=0)
-    return ops.where(small, outputs, _with_gradient(outputs, pre_activation, multipliers))
+    # Δy / 0 where |Δz| is small is never selected, and no gradient passes the division.
+    multipliers = ops.where(small, 0.0, (y - y_ref) / delta)
+    fallback = ops.cast(small, y.dtype)
+    return _carried(z, y, ops.stop_gradient(multipliers), ops.stop_gradient(fallback))
 
 
-def deeplift_hooks(refs: Sequence[LayerRef], rule: RescaleRule) -> Hooks:
-    """Hooks that give every elementwise nonlinearity DeepLIFT's rescale multiplier."""
-    calls: dict[keras.layers.Layer, Hook] = {}
-    activations: dict[keras.layers.Layer, ActivationHook] = {}
+class RescaleHooks(RuleHooks):
+    """Hooks that give every elementwise nonlinearity DeepLIFT's rescale multiplier.
 
-    def on_layer(layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
-        return _rescaled(args[0], outputs, rule.tolerance)
+    ``prepare`` runs the reference and keeps each nonlinearity's (z_ref, y_ref), stopped
+    gradients, in call order per layer (under tf.function and jax.jit the calls of one trace
+    come in a fixed order, and a layer called twice keeps two); the run on the images that
+    follows reads them back in the same order."""
 
-    def on_activation(activation: Callable[[Any], Any], pre_activation: Any) -> Any:
-        return _rescaled(pre_activation, activation(pre_activation), rule.tolerance)
+    def __init__(self, refs: Sequence[LayerRef], rule: RescaleRule) -> None:
+        super().__init__()
+        self._rule = rule
+        self._kept: dict[keras.layers.Layer, list[tuple[Any, Any]]] = {}
+        self._used: dict[keras.layers.Layer, int] = {}
+        self._keeping = False
+        for ref in refs:
+            if _is_activation_layer(ref.layer):
+                self.calls[ref.layer] = self._on_layer
+            elif _fused(ref.layer):
+                self.activations[ref.layer] = self._on_activation(ref.layer)
 
-    for ref in refs:
-        if _is_activation_layer(ref.layer):
-            calls[ref.layer] = on_layer
-        elif _fused(ref.layer):
-            activations[ref.layer] = on_activation
-    return calls, activations
+    def prepare(self, images: Any, extras: Sequence[Any], run: Run) -> None:
+        # The reference is one constant image: one row stands for every image, unless the
+        # model's other inputs differ by row.
+        rows = images if extras else images[:1]
+        self._kept, self._used, self._keeping = {}, {}, True
+        try:
+            run(ops.full_like(rows, self._rule.baseline), extras)
+        finally:
+            self._keeping = False
+
+    def _on_layer(self, layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
+        return self._step(layer, args[0], outputs)
+
+    def _on_activation(self, layer: Any) -> ActivationHook:
+        def hook(activation: Callable[[Any], Any], pre_activation: Any) -> Any:
+            return self._step(layer, pre_activation, activation(pre_activation))
+
+        return hook
+
+    def _step(self, layer: Any, z: Any, y: Any) -> Any:
+        if self._keeping:
+            self._kept.setdefault(layer, []).append((ops.stop_gradient(z), ops.stop_gradient(y)))
+            return y
+        index = self._used.get(layer, 0)
+        self._used[layer] = index + 1
+        kept = self._kept.get(layer, [])
+        if index >= len(kept):
+            raise ExplanationError(
+                f"Layer {layer.name!r} ran {index + 1} times on the images but {len(kept)} on "
+                f"DeepLIFT's reference: the model must run the same layers for both."
+            )
+        return _rescaled(z, y, kept[index], self._rule.tolerance)
 
 
 # LRP -----------------------------------------------------------------------------------------
@@ -200,11 +274,25 @@ def _stabilised(z: Any, epsilon: float) -> Any:
     return z + epsilon * ops.where(z >= 0, 1.0, -1.0)
 
 
+def _epsilon_scale(epsilon: float) -> Callable[[Any, Any], Any]:
+    """The epsilon rule's gradient scale y / (z + epsilon sign(z)), as a function of (z, y)."""
+
+    def scale(z: Any, y: Any) -> Any:
+        return ops.divide_no_nan(y, _stabilised(z, epsilon))
+
+    return scale
+
+
+def _ratio(x: Any, y: Any) -> Any:
+    """y / x (0 where x is 0): relevance passed unchanged through y = f(x)."""
+    return ops.divide_no_nan(y, x)
+
+
 def _weighted(layer: Any, x: Any, z: Any, y: Any, rule: RelevanceRule) -> Any:
     """y with the gradient of the layer's rule (x: its input, z: its pre-activation output)."""
     name = rule.rule_for(type(layer).__name__)
     if name == "epsilon":
-        return _with_gradient(y, z, ops.divide_no_nan(y, _stabilised(z, rule.epsilon)))
+        return _scaled_gradient(y, z, _epsilon_scale(rule.epsilon))
     alpha, beta = (1.0, 0.0) if name == "z_plus" else (rule.alpha, rule.beta)
     positive = _positive_part(layer, x)
     result = _with_gradient(y, positive, alpha * ops.divide_no_nan(y, positive))
@@ -244,12 +332,10 @@ def lrp_hooks(refs: Sequence[LayerRef], rule: RelevanceRule, final: Any | None) 
         return outputs if layer is final else _weighted(layer, args[0], z, outputs, rule)
 
     def on_linear(layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
-        return _with_gradient(
-            outputs, outputs, ops.divide_no_nan(outputs, _stabilised(outputs, rule.epsilon))
-        )
+        return _scaled_gradient(outputs, outputs, _epsilon_scale(rule.epsilon))
 
     def on_unchanged(layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
-        return _with_gradient(outputs, args[0], ops.divide_no_nan(outputs, args[0]))
+        return _scaled_gradient(outputs, args[0], _ratio)
 
     for ref in refs:
         layer = ref.layer
@@ -277,12 +363,14 @@ def lrp_hooks(refs: Sequence[LayerRef], rule: RelevanceRule, final: Any | None) 
     return calls, activations
 
 
-def rule_hooks_for(refs: Sequence[LayerRef], rule: Any, final: Any | None) -> Hooks:
-    """(call hooks, activation hooks) of a backward ``rule``: "guided" or "deconvnet"
+def rule_hooks_for(refs: Sequence[LayerRef], rule: Any, final: Any | None) -> RuleHooks:
+    """The hooks of a backward ``rule``: "guided" or "deconvnet"
     (:mod:`explainimg.engine.guided`), DeepLIFT's rescale rule or an LRP rule; ``final``: the
     layer whose pre-activation output is the logits, if any."""
     if isinstance(rule, RescaleRule):
-        return deeplift_hooks(refs, rule)
+        return RescaleHooks(refs, rule)
     if isinstance(rule, RelevanceRule):
-        return lrp_hooks(refs, rule, final)
-    return guided.rule_hooks([ref.layer for ref in refs if guided.is_relu(ref.layer)], rule)
+        return RuleHooks(*lrp_hooks(refs, rule, final))
+    return RuleHooks(
+        *guided.rule_hooks([ref.layer for ref in refs if guided.is_relu(ref.layer)], rule)
+    )

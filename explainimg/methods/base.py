@@ -33,8 +33,7 @@ class Context(Protocol):
       any batch of images (N, H, W, C) and ids (N,); ``rule`` ("guided" or "deconvnet", or a
       hashable rule object: DeepLIFT's ``RescaleRule``, LRP's ``RelevanceRule``) changes how
       gradients pass the layers without changing the model. A rule's forward pass is shared
-      by the calls for the same ``images`` object; a rule whose ``paired`` is True reads rows
-      i and N/2 + i as an input and its reference.
+      by the calls for the same ``images`` object (DeepLIFT's runs its reference first).
     - ``layer_gradients_and_hvp(k)``: (g, H A) for target column k, both (B, h, w, c):
       g = ``layer_gradients(k)`` and H A = d (g . A) / d A with A held fixed, the
       Hessian-vector product of the score along the activations themselves (second-order

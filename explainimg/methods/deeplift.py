@@ -9,8 +9,9 @@ a constant image (``baseline``, 0 by default, as Integrated Gradients'). The att
 up to score(x) - score(x_ref) (summation-to-delta) when every nonlinearity is elementwise.
 Max pooling and other non-elementwise layers pass the plain gradient, as the paper does for
 max pooling; the sum is then not exact. The engine applies the rule while the model runs
-(:mod:`explainimg.engine.relevance`): images and reference go through the model as one batch
-of 2B rows, row i paired with row B + i.
+(:mod:`explainimg.engine.relevance`): the reference runs forward first, and the engine's own
+pass on the images then carries the multipliers, so one backward per target (on the images'
+rows only) gives them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import attrs
-from keras import ops
 
 from .base import Context, SignedMethod
 from .integrated_gradients import check_baseline
@@ -26,16 +26,15 @@ from .integrated_gradients import check_baseline
 
 @attrs.frozen
 class RescaleRule:
-    """The backward rule of DeepLIFT's rescale rule, as the engine reads it: rows i and
-    B + i of a batch of 2B are an input and its reference; where |Δz| < ``tolerance`` the
-    ordinary gradient is kept."""
+    """DeepLIFT's rescale rule as the engine reads it: the reference is the constant image
+    ``baseline``; where |Δz| < ``tolerance`` the ordinary gradient is kept.
 
-    paired: ClassVar[bool] = True
+    >>> RescaleRule(baseline=0.5)
+    RescaleRule(baseline=0.5, tolerance=1e-06)
+    """
 
+    baseline: float = 0.0
     tolerance: float = 1e-6
-
-
-RESCALE = RescaleRule()
 
 
 @attrs.frozen
@@ -48,19 +47,18 @@ class DeepLIFT(SignedMethod):
     title: ClassVar[str] = "DeepLIFT"
     needs_layer: ClassVar[bool] = False
     passes: ClassVar[str] = (
-        "1 forward (B rows) + 1 forward on 2B rows (the images and the baseline) + "
-        "1 backward on 2B rows per target"
+        "1 forward of the baseline (1 row; B rows for a model with other inputs) + "
+        "1 forward with the rule + 1 backward per target"
     )
 
     baseline: float = attrs.field(default=0.0, validator=check_baseline)
 
+    @property
+    def forward_rule(self) -> RescaleRule:
+        """The rule the engine applies in its first forward pass already (every gradient
+        this method asks for takes it), so that no second pass is needed."""
+        return RescaleRule(baseline=float(self.baseline))
+
     def attributions(self, ctx: Context, k: int) -> Any:
-        baseline = ops.full_like(ctx.images, self.baseline)
-        if "deeplift" not in ctx.memo:
-            # One object for every target, so that the context runs the 2B rows once.
-            ctx.memo["deeplift"] = ops.concatenate([ctx.images, baseline], axis=0)
-        target_ids = ctx.targets[:, k]
-        paired_ids = ops.concatenate([target_ids, target_ids], axis=0)
-        gradients = ctx.input_gradients(ctx.memo["deeplift"], paired_ids, rule=RESCALE)
-        multipliers = ops.split(gradients, 2, axis=0)[0]
-        return (ctx.images - baseline) * multipliers
+        gradients = ctx.input_gradients(ctx.images, ctx.targets[:, k], rule=self.forward_rule)
+        return (ctx.images - self.baseline) * gradients

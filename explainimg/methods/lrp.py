@@ -49,8 +49,6 @@ class RelevanceRule:
     """The LRP rules as the engine reads them: the rule of each weighted layer type, and the
     rules' constants (hashable, so a compiled function is kept per rule)."""
 
-    paired: ClassVar[bool] = False
-
     rules: tuple[tuple[str, str], ...]
     epsilon: float
     alpha: float
