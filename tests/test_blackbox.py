@@ -46,7 +46,9 @@ def test_occlusion_equals_a_reference_loop(patch, stride, batch):
     for target in expl.targets:
         expected = _occlusion_by_loop(model, x, target.target, patch, stride, 0.5)
         assert target.heatmap.shape == x.shape[:2]
-        np.testing.assert_allclose(target.heatmap, expected, atol=1e-5)
+        # Probabilities of two float32 runs (batches of different sizes) differ by about 1e-7;
+        # over the largest drop that is about 1e-5 (1.07e-5 measured under JAX on AVX-512).
+        np.testing.assert_allclose(target.heatmap, expected, atol=3e-5)
 
 
 def test_rise_equals_its_formula_with_a_fixed_seed():
