@@ -145,6 +145,13 @@ def test_every_method_key_is_offered_and_runs_on_files(tmp_path, capsys):
     capsys.readouterr()
 
 
+def _waits(thread: threading.Thread) -> bool:
+    """True while ``thread`` is blocked in ``threading.Condition.wait`` (a future's result)."""
+    frame = sys._current_frames().get(thread.ident)
+    code = frame.f_code if frame is not None else None
+    return code is not None and code.co_name == "wait" and code.co_filename.endswith("threading.py")
+
+
 def test_ctrl_c_stops_with_one_line_and_the_run_resumes_to_the_same_outputs(tmp_path, capsys):
     """Image 14 is a FIFO: its reading blocks, so the run is certainly midway when a helper
     thread sends SIGINT to the main thread; the helper then feeds the FIFO so that the reader
@@ -164,10 +171,14 @@ def test_ctrl_c_stops_with_one_line_and_the_run_resumes_to_the_same_outputs(tmp_
     log = run / "results.jsonl.partial"
 
     def interrupt() -> None:
+        # SIGINT once the main thread waits for a read (the FIFO's): there the wait returns
+        # and raises KeyboardInterrupt at once. Sent while TensorFlow runs, the signal can be
+        # handled inside a finalizer, where Python prints the KeyboardInterrupt and drops it.
         deadline = time.monotonic() + 120
-        while _lines(log) < 4 and time.monotonic() < deadline:
+        while not (_lines(log) >= 4 and _waits(threading.main_thread())):
+            if time.monotonic() > deadline:
+                break
             time.sleep(0.02)
-        time.sleep(0.5)  # the main thread now waits for the FIFO's picture
         signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
         time.sleep(0.5)
         with open(stalled, "wb") as fifo:
