@@ -70,19 +70,20 @@ class MethodContext:
     def layer_gradients_of(self, cotangent: Any) -> Any:
         gradients = self._recording.gradient(ops.cast(cotangent, "float32"), "layer")
         if gradients is None:
-            raise ExplanationError(
-                f"The model's output does not depend on layer {self._explainer.layer_path!r}."
-            )
+            raise self._layer_unreached()
         return self._explainer.to_grid(gradients)
+
+    def _layer_unreached(self) -> ExplanationError:
+        return ExplanationError(
+            f"The model's output does not depend on layer {self._explainer.layer_path!r}."
+        )
 
     def layer_gradients_and_hvp(self, k: int) -> tuple[Any, Any]:
         cotangent = self._selector(self.targets[:, k])
         activations = self._recording.aux["activations"]
         gradients, hvp = self._recording.gradient_and_hvp(cotangent, activations)
         if gradients is None:
-            raise ExplanationError(
-                f"The model's output does not depend on layer {self._explainer.layer_path!r}."
-            )
+            raise self._layer_unreached()
         return self._explainer.to_grid(gradients), self._explainer.to_grid(hvp)
 
     def full_gradients(self, k: int) -> tuple[Any, list[Any]]:

@@ -31,7 +31,7 @@ from keras import ops
 from .base import Context
 from .cam import weighted_channels
 from .perturbation import per_row_outputs, target_column
-from .scorecam import PerChannelPassesCAM, kept_channels, selected_channels
+from .scorecam import PerChannelPassesCAM, kept_channels
 
 
 def ablation_weights(scores: Any, ablated: Any) -> Any:
@@ -68,9 +68,11 @@ class AblationCAM(PerChannelPassesCAM):
             activations = ctx.activations
             keep = kept_channels(activations, self.max_channels)
             if keep is None:  # every channel: ids 0..c-1 for each image
+                kept = activations
                 keep = ops.cast(ops.zeros_like(activations[:, 0, 0, :]), "int32")
                 keep = keep + ops.arange(int(activations.shape[-1]), dtype="int32")
-            kept = selected_channels(activations, self.max_channels)
+            else:  # the channels just chosen, without choosing them again
+                kept = ops.take_along_axis(activations, keep[:, None, None, :], axis=3)
             ctx.memo["ablationcam"] = (kept, ablated_scores(ctx, keep, self.batch_size))
         kept, ablated = ctx.memo["ablationcam"]
         original = ops.take_along_axis(ctx.scores, ctx.targets[:, k : k + 1], axis=1)
