@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from importlib import metadata
 from pathlib import Path
@@ -29,7 +28,7 @@ from explainimg.formatters.as_dict import explanation_from_dict, format_as_dict
 from explainimg.methods import METHODS, RISE, ScoreCAM
 from explainimg.pipeline.arguments import method_keys
 from tests.test_bad_input import CLI_CASES, cli_layout
-from tests.test_stream import _lines, _run_files, tiny_images, tiny_model
+from tests.test_stream import _command, _lines, _run_files, tiny_images, tiny_model
 
 
 def small_model(channels: int = 4, seed: int = 5) -> keras.Model:
@@ -145,28 +144,15 @@ def test_every_method_key_is_offered_and_runs_on_files(tmp_path, capsys):
     capsys.readouterr()
 
 
-def _waits(thread: threading.Thread) -> bool:
-    """True while ``thread`` is blocked in ``threading.Condition.wait`` (a future's result)."""
-    frame = sys._current_frames().get(thread.ident)
-    code = frame.f_code if frame is not None else None
-    return code is not None and code.co_name == "wait" and code.co_filename.endswith("threading.py")
-
-
-@pytest.mark.skipif(
-    "PYTEST_XDIST_WORKER" in os.environ,
-    reason="in an xdist worker the SIGINT sometimes leaves the run going on (3 of 5 full -n 2 "
-    "runs, cause not found); run it serially: pytest tests/test_cli_runs.py",
-)
-def test_ctrl_c_stops_with_one_line_and_the_run_resumes_to_the_same_outputs(tmp_path, capsys):
-    """Image 14 is a FIFO: its reading blocks, so the run is certainly midway when a helper
-    thread sends SIGINT to the main thread; the helper then feeds the FIFO so that the reader
-    thread can end."""
+def test_ctrl_c_stops_with_one_line_and_the_run_resumes_to_the_same_outputs(tmp_path):
+    """Image 14 is a FIFO: its reading blocks, so the run is certainly midway when SIGINT
+    reaches the command's process (as Ctrl-C in a terminal does); the FIFO is then fed so
+    that the reader thread, which the process waits for on exit, can end."""
     photos = tmp_path / "photos"
     paths = tiny_images(photos, 24)
-    tiny_model().save(tmp_path / "tiny.keras")
-    argv = ["explain", str(tmp_path / "tiny.keras"), str(photos), "--top", "2"]
-    argv += ["--batch-size", "4", "--no-progress"]
-    assert main([*argv, "--out", str(tmp_path / "whole")]) == 0
+    model = tmp_path / "tiny.keras"
+    tiny_model().save(model)
+    subprocess.run(_command(model, photos, tmp_path / "whole"), check=True, capture_output=True)
 
     stalled = paths[14]
     picture = stalled.read_bytes()
@@ -174,29 +160,18 @@ def test_ctrl_c_stops_with_one_line_and_the_run_resumes_to_the_same_outputs(tmp_
     os.mkfifo(stalled)
     run = tmp_path / "run"
     log = run / "results.jsonl.partial"
-
-    def interrupt() -> None:
-        # SIGINT once the main thread waits for a read (the FIFO's), again while it still
-        # waits there: in two of three full `-n 2` runs one signal left the run going on.
-        deadline = time.monotonic() + 120
-        while not (_lines(log) >= 4 and _waits(threading.main_thread())):
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.02)
-        while _waits(threading.main_thread()) and time.monotonic() < deadline:
-            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
-            time.sleep(0.2)
-        time.sleep(0.5)
-        with open(stalled, "wb") as fifo:
-            fifo.write(picture)
-
-    helper = threading.Thread(target=interrupt)
-    capsys.readouterr()
-    helper.start()
-    code = main([*argv, "--out", str(run)])
-    helper.join()
-    err = capsys.readouterr().err
-    assert code == 130
+    process = subprocess.Popen(
+        _command(model, photos, run), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 240
+    while _lines(log) < 4 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the batches before the stalled one are written; the run waits for it
+    process.send_signal(signal.SIGINT)
+    with open(stalled, "wb") as fifo:
+        fifo.write(picture)
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 130, err
     done = _lines(log)
     assert 4 <= done < 24
     assert err == f"interrupted after {done} images; rerun with --resume to continue\n"
@@ -204,8 +179,11 @@ def test_ctrl_c_stops_with_one_line_and_the_run_resumes_to_the_same_outputs(tmp_
 
     stalled.unlink()
     stalled.write_bytes(picture)
-    assert main([*argv, "--out", str(run), "--resume"]) == 0
-    assert f"({done} done before, skipped)" in capsys.readouterr().out
+    resumed = subprocess.run(
+        [*_command(model, photos, run), "--resume"], capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"({done} done before, skipped)" in resumed.stdout
     assert _run_files(run) == _run_files(tmp_path / "whole")
 
 
