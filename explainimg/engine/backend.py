@@ -12,7 +12,9 @@ per backend, and each backend module (``backend_tensorflow``, ``backend_jax``,
   ``record_points(forward, images)``: the same with respect to every tensor the forward
   passes through ``at_layer`` (the bias points of :mod:`explainimg.engine.full_gradients`);
 - ``positive_gradients_only(x)``: identity whose gradient keeps only the positive part
-  (guided backpropagation), plus ``sequential_map`` for loops that hold one step in memory.
+  (guided backpropagation), plus ``sequential_map`` for loops that hold one step in memory
+  and ``fused(function)``, elementwise arithmetic compiled into one kernel where the backend
+  does not fuse it by itself (TensorFlow).
 
 >>> current().NAME in SUPPORTED
 True

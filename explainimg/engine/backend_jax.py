@@ -41,6 +41,11 @@ def compile_function(
     return call
 
 
+def fused(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` as it is (jax.jit fuses elementwise ops already)."""
+    return function
+
+
 def forward_only(function: Callable[..., Any]) -> Callable[..., Any]:
     """``function`` as it is (JAX records nothing unless asked)."""
     return function

@@ -30,6 +30,15 @@ def compile_function(
     return compiled
 
 
+def fused(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` (elementwise ops only) compiled by XLA into one kernel, traced once per
+    shape. Only such functions: XLA's own convolutions on CPU are many times slower than
+    TensorFlow's."""
+    compiled = tf.function(function, jit_compile=True, autograph=False)
+    compiled._omit_frequent_tracing_warning = True
+    return compiled
+
+
 def forward_only(function: Callable[..., Any]) -> Callable[..., Any]:
     """``function`` run without recording gradients (already so inside tf.function)."""
     return function

@@ -28,6 +28,11 @@ def compile_function(
     return call
 
 
+def fused(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` as it is (eager PyTorch runs each op on its own; no compiler here)."""
+    return function
+
+
 def forward_only(function: Callable[..., Any]) -> Callable[..., Any]:
     """``function`` run under ``torch.no_grad`` (no graph kept for a plain forward pass)."""
 

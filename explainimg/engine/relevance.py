@@ -9,7 +9,8 @@ DeepLIFT's rescale rule (:class:`explainimg.methods.deeplift.RescaleRule`,
 :class:`RescaleHooks`): before each run on the images, the reference (the constant baseline
 image) runs forward only, and each elementwise nonlinearity y = f(z) keeps its (z_ref, y_ref)
 by layer and call index; in the run on the images each call then passes the gradient times
-Δy/Δz (f'(z) where |Δz| is tiny) through one custom gradient (:func:`_carried`), and every
+Δy/Δz (f'(z) where |Δz| is tiny) through one custom gradient
+(:mod:`explainimg.engine.rule_gradients`), and every
 other layer passes the plain gradient. The backward pass covers the images' rows only.
 
 LRP (:class:`explainimg.methods.lrp.RelevanceRule`): the gradient g at a layer's output y is
@@ -44,6 +45,7 @@ from .capture import RuleHooks, Run
 from .graph import LayerRef
 from .interception import ActivationHook, Hook
 from .outputs import LinearView
+from .rule_gradients import epsilon_rule, ratio_rule, rescale_rule, with_rule_gradient
 
 Hooks = tuple[dict[keras.layers.Layer, Hook], dict[keras.layers.Layer, ActivationHook]]
 
@@ -106,30 +108,6 @@ def _gradient_only(through: Any, scale: Any) -> Any:
     return (through - ops.stop_gradient(through)) * ops.stop_gradient(scale)
 
 
-def _scaled_gradient(value: Any, through: Any, scale_of: Callable[[Any, Any], Any]) -> Any:
-    """``value`` forward; backward, the incoming gradient times ``scale_of(through, value)``
-    into ``through`` (none into ``value``). The scale is computed in the backward pass only:
-    on TensorFlow, which runs each elementwise op on its own, ops in the forward pass of every
-    layer cost as much as the backward pass's."""
-
-    @ops.custom_gradient
-    def step(through: Any, value: Any) -> Any:
-        def gradient(*args: Any, upstream: Any = None) -> tuple[Any, Any]:
-            upstream = args[0] if upstream is None else upstream
-            scale = ops.stop_gradient(scale_of(through, value))
-            return upstream * scale, ops.zeros_like(value)
-
-        return value, gradient
-
-    return step(through, value)
-
-
-def _with_gradient(value: Any, through: Any, scale: Any) -> Any:
-    """``value`` forward; backward, the incoming gradient times ``scale`` into ``through``
-    (and none into ``value``), through the one custom gradient of :func:`_carried`."""
-    return _carried(through, value, ops.stop_gradient(scale), ops.zeros((), value.dtype))
-
-
 def _elementwise(function: Any) -> bool:
     name = getattr(function, "__name__", None)
     return name is not None and name not in _NOT_ELEMENTWISE
@@ -153,34 +131,10 @@ def _fused(layer: Any) -> bool:
 # DeepLIFT ------------------------------------------------------------------------------------
 
 
-@ops.custom_gradient
-def _carried(z: Any, y: Any, multipliers: Any, fallback: Any) -> Any:
-    """``y`` forward; backward, the incoming gradient times ``multipliers`` into ``z`` and
-    times ``fallback`` (1 or 0) into ``y``. One op each way: on TensorFlow, whose ops are not
-    fused, the same rule written with ``stop_gradient`` and ``where`` costs twice as long."""
-
-    def gradient(*args: Any, upstream: Any = None) -> tuple[Any, ...]:
-        upstream = args[0] if upstream is None else upstream
-        return (
-            upstream * multipliers,
-            upstream * fallback,
-            ops.zeros_like(multipliers),
-            ops.zeros_like(fallback),
-        )
-
-    return y, gradient
-
-
 def _rescaled(z: Any, y: Any, reference: tuple[Any, Any], tolerance: float) -> Any:
     """``y`` forward; backward, Δy/Δz against the reference, or where |Δz| < tolerance the
     gradient through ``y`` (f'(z))."""
-    z_ref, y_ref = reference
-    delta = z - z_ref
-    small = ops.abs(delta) < tolerance
-    # Δy / 0 where |Δz| is small is never selected, and no gradient passes the division.
-    multipliers = ops.where(small, 0.0, (y - y_ref) / delta)
-    fallback = ops.cast(small, y.dtype)
-    return _carried(z, y, ops.stop_gradient(multipliers), ops.stop_gradient(fallback))
+    return with_rule_gradient(y, z, rescale_rule(tolerance), *reference)
 
 
 class RescaleHooks(RuleHooks):
@@ -270,32 +224,14 @@ def _bias(layer: Any, like: Any) -> Any:
     return ops.reshape(ops.cast(bias, like.dtype), shape)
 
 
-def _stabilised(z: Any, epsilon: float) -> Any:
-    return z + epsilon * ops.where(z >= 0, 1.0, -1.0)
-
-
-def _epsilon_scale(epsilon: float) -> Callable[[Any, Any], Any]:
-    """The epsilon rule's gradient scale y / (z + epsilon sign(z)), as a function of (z, y)."""
-
-    def scale(z: Any, y: Any) -> Any:
-        return ops.divide_no_nan(y, _stabilised(z, epsilon))
-
-    return scale
-
-
-def _ratio(x: Any, y: Any) -> Any:
-    """y / x (0 where x is 0): relevance passed unchanged through y = f(x)."""
-    return ops.divide_no_nan(y, x)
-
-
 def _weighted(layer: Any, x: Any, z: Any, y: Any, rule: RelevanceRule) -> Any:
     """y with the gradient of the layer's rule (x: its input, z: its pre-activation output)."""
     name = rule.rule_for(type(layer).__name__)
     if name == "epsilon":
-        return _scaled_gradient(y, z, _epsilon_scale(rule.epsilon))
+        return with_rule_gradient(y, z, epsilon_rule(rule.epsilon))
     alpha, beta = (1.0, 0.0) if name == "z_plus" else (rule.alpha, rule.beta)
     positive = _positive_part(layer, x)
-    result = _with_gradient(y, positive, alpha * ops.divide_no_nan(y, positive))
+    result = with_rule_gradient(y, positive, ratio_rule(alpha))
     if not beta:
         return result
     # z - positive has the gradient of the negative part (the bias is a constant).
@@ -332,10 +268,10 @@ def lrp_hooks(refs: Sequence[LayerRef], rule: RelevanceRule, final: Any | None) 
         return outputs if layer is final else _weighted(layer, args[0], z, outputs, rule)
 
     def on_linear(layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
-        return _scaled_gradient(outputs, outputs, _epsilon_scale(rule.epsilon))
+        return with_rule_gradient(outputs, outputs, epsilon_rule(rule.epsilon))
 
     def on_unchanged(layer: Any, args: tuple, kwargs: dict, outputs: Any) -> Any:
-        return _scaled_gradient(outputs, args[0], _ratio)
+        return with_rule_gradient(outputs, args[0], ratio_rule())
 
     for ref in refs:
         layer = ref.layer
