@@ -41,10 +41,16 @@ ONE_PER_ENGINE_PATH = frozenset(
         "deconvnet",
         "occlusion",
         "rise",
+        "ablationcam",
+        "shapleycam",
+        "fullgrad",
+        "deeplift",
+        "lrp",
     }
 )
 """One method per way the engine computes a map (layer gradients, an SVD of the activations,
-masked passes, input gradients, noisy copies, a path, backward rules, black-box
+masked passes, zeroed channels, Hessian-vector products, input gradients, noisy copies, a
+path, backward rules, bias gradients, DeepLIFT's reference pass, LRP's rules, black-box
 perturbations). The other methods differ from these only in the arithmetic on the same
 tensors: on full-size architectures, where every method costs a compilation, the backends are
 compared on these (tests/test_backends.py) and JAX runs the others (tests/test_methods.py)."""
