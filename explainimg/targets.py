@@ -165,6 +165,80 @@ class SegmentationScore:
         return ops.sum(output[..., self.class_id] * weights[None], axis=(1, 2))
 
 
+def _coordinate(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if not _is_real(value):
+        raise bad_type(attribute.name, "a pixel coordinate (a finite number)", value)
+
+
+def _is_real(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, (bool, np.bool_))
+        and bool(np.isfinite(value))
+    )
+
+
+def _float_if_real(value: Any) -> Any:
+    return float(value) if _is_real(value) else value
+
+
+@attrs.frozen
+class Box:
+    """A box the user draws, to explain why a detector sees (or misses) class ``class_id``
+    there: (``x0``, ``y0``) the top-left and (``x1``, ``y1``) the bottom-right corner, in
+    pixels of the detector's input. Given to
+    :func:`explainimg.engine.detections.detection_targets` as ``boxes=``.
+
+    >>> Box(4, 8, 20, 30, class_id=1)
+    Box(x0=4.0, y0=8.0, x1=20.0, y1=30.0, class_id=1)
+    """
+
+    x0: float = attrs.field(converter=_float_if_real, validator=_coordinate)
+    y0: float = attrs.field(converter=_float_if_real, validator=_coordinate)
+    x1: float = attrs.field(converter=_float_if_real, validator=_coordinate)
+    y1: float = attrs.field(converter=_float_if_real, validator=_coordinate)
+    class_id: int = attrs.field(validator=_class_id)
+
+
+@attrs.frozen
+class DetectionScore:
+    """The score of one detection (or drawn box) on a detector's raw class logits
+    (batch, anchors, classes): the logits of class ``class_id`` at the ``anchors`` that
+    decode to ``box`` (x0, y0, x1, y1 in input pixels), summed. ``confidence`` is the
+    detector's confidence in it, None for a drawn box. Made by
+    :func:`explainimg.engine.detections.detection_targets`, which says how anchors match.
+
+    >>> import numpy as np
+    >>> from keras import ops
+    >>> logits = ops.convert_to_tensor(np.arange(12, dtype="float32").reshape(1, 4, 3))
+    >>> score = DetectionScore(2, (1, 3), (0.0, 0.0, 8.0, 8.0), 0.9)
+    >>> ops.convert_to_numpy(score(logits)).tolist(), score.name
+    ([16.0], 'class 2 at (0, 0, 8, 8), p=0.90')
+    """
+
+    class_id: int = attrs.field(validator=_class_id)
+    anchors: tuple[int, ...] = attrs.field(converter=tuple)
+    box: tuple[float, float, float, float] = attrs.field(converter=tuple)
+    confidence: float | None = None
+
+    @property
+    def name(self) -> str:
+        corners = ", ".join(f"{v:.0f}" for v in self.box)
+        where = f"class {self.class_id} at ({corners})"
+        return where if self.confidence is None else f"{where}, p={self.confidence:.2f}"
+
+    def __call__(self, output: Any) -> Any:
+        if len(output.shape) != 3:
+            raise bad_argument(
+                "targets",
+                "a detector's class logits (batch, anchors, classes) for DetectionScore",
+                said(f"output shape {tuple(output.shape)}"),
+                hint='Pass output="cls_logits".',
+            )
+        _check_below("class_id", self.class_id, output)
+        return ops.sum(ops.take(output[..., self.class_id], list(self.anchors), axis=1), axis=1)
+
+
 def is_score_function(target: Any) -> bool:
     """True for a score function (anything callable that is not a class id)."""
     return callable(target) and not isinstance(target, (int, np.integer))
