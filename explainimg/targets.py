@@ -43,6 +43,17 @@ def _check_below(name: str, value: int, output: Any) -> None:
         raise bad_argument(name, f"an index below the output's {size} units", value)
 
 
+def _check_rank(output: Any, rank: int, expected: str, score: Any, *, hint: str = "") -> None:
+    """A clear error unless the output has ``rank`` axes, as score function ``score`` needs."""
+    if len(output.shape) != rank:
+        raise bad_argument(
+            "targets",
+            f"{expected} for {type(score).__name__}",
+            said(f"output shape {tuple(output.shape)}"),
+            hint=hint,
+        )
+
+
 @attrs.frozen
 class ClassScore:
     """The score of class ``class_id`` on a (batch, classes) output."""
@@ -153,12 +164,7 @@ class SegmentationScore:
         return region
 
     def __call__(self, output: Any) -> Any:
-        if len(output.shape) != 4:
-            raise bad_argument(
-                "targets",
-                "a segmentation output (batch, height, width, classes) for SegmentationScore",
-                said(f"output shape {tuple(output.shape)}"),
-            )
+        _check_rank(output, 4, "a segmentation output (batch, height, width, classes)", self)
         _check_below("class_id", self.class_id, output)
         weights = self._weights(int(output.shape[1]), int(output.shape[2]))
         weights = weights / weights.sum()
@@ -228,13 +234,8 @@ class DetectionScore:
         return where if self.confidence is None else f"{where}, p={self.confidence:.2f}"
 
     def __call__(self, output: Any) -> Any:
-        if len(output.shape) != 3:
-            raise bad_argument(
-                "targets",
-                "a detector's class logits (batch, anchors, classes) for DetectionScore",
-                said(f"output shape {tuple(output.shape)}"),
-                hint='Pass output="cls_logits".',
-            )
+        expected = "a detector's class logits (batch, anchors, classes)"
+        _check_rank(output, 3, expected, self, hint='Pass output="cls_logits".')
         _check_below("class_id", self.class_id, output)
         return ops.sum(ops.take(output[..., self.class_id], list(self.anchors), axis=1), axis=1)
 

@@ -19,8 +19,7 @@ def tiny_retinanet(*, seed: int = 0, threshold: float = 0.0) -> keras.Model:
     levels P3 and P4 (8x8 and 4x4 maps, 9 anchors a cell), built and with an NMS decoder
     whose ``confidence_threshold`` is ``threshold`` (0: every image has detections)."""
     import keras_hub
-    from keras_hub.src.layers.modeling.anchor_generator import AnchorGenerator
-    from keras_hub.src.layers.modeling.non_max_supression import NonMaxSuppression
+    from keras_hub.layers import AnchorGenerator, NonMaxSuppression
 
     keras.utils.set_random_seed(seed)
     encoder = keras_hub.models.ResNetBackbone(

@@ -11,8 +11,9 @@ asked for, so the anchors are matched by IoU alone. The layer for Grad-CAM is
 :func:`detection_layer`. docs/detection.md shows it all.
 
 >>> import numpy as np
->>> iou_with(np.array([[0, 0, 10, 10], [5, 0, 15, 10]], "float32"), (0, 0, 10, 10)).tolist()
-[1.0, 0.3333333432674713]
+>>> boxes = np.array([[0, 0, 10, 10], [5, 0, 15, 10]], "float32")
+>>> [round(float(v), 3) for v in iou_with(boxes, (0, 0, 10, 10))]
+[1.0, 0.333]
 """
 
 from __future__ import annotations
