@@ -12,6 +12,7 @@ from keras import ops
 
 import explainimg as ei
 from explainimg.engine.detections import detection_layer, detection_targets, iou_with
+from explainimg.engine.kinds import dissect
 from explainimg.targets import Box, DetectionScore
 
 pytest.importorskip("keras_hub")
@@ -101,7 +102,7 @@ def test_gradcam_of_a_detection_equals_a_gradient_tape_reference(detector, image
         detector, image, output="cls_logits", targets=[target], layer=detection_layer(detector)
     )
     backbone = detector.backbone
-    features = backbone.get_layer("backbone")(image[None], training=False)
+    features = backbone.get_layer("backbone")([image[None]], training=False)
     level = f"P{backbone.max_level}"
     with tf.GradientTape() as tape:
         tape.watch(features[level])
@@ -122,16 +123,22 @@ def test_gradcam_of_a_detection_equals_a_gradient_tape_reference(detector, image
     np.testing.assert_allclose(expl.targets[0].heatmap, cam, atol=1e-4)
 
 
+def test_the_detector_kind_explains_cls_logits_on_the_detection_layer(detector, image):
+    targets = detection_targets(detector, image)[:2]
+    chosen = ei.explain_prediction(
+        detector, image, output="cls_logits", targets=targets, layer=detection_layer(detector)
+    )
+    automatic = ei.explain_prediction(detector, image, targets=targets)
+    assert dissect(detector, layer=None).kind == "detector"
+    assert automatic.layer == chosen.layer == detection_layer(detector)
+    assert automatic.targets == chosen.targets
+    with pytest.raises(ValueError, match=r"^layer: expected the name of a layer"):
+        ei.explain_prediction(detector, image, targets=targets, layer="no_such_layer")
+
+
 def test_eigencam_explains_a_detection_on_the_detection_layer(detector, image):
     targets = detection_targets(detector, image)[:2]
-    expl = ei.explain_prediction(
-        detector,
-        image,
-        output="cls_logits",
-        targets=targets,
-        layer=detection_layer(detector),
-        method="eigencam",
-    )
+    expl = ei.explain_prediction(detector, image, targets=targets, method="eigencam")
     assert expl.layer == "retina_net_backbone/backbone/stack2_block0_out"
     assert [t.heatmap.shape for t in expl.targets] == [(4, 4), (4, 4)]
     assert expl.targets[0].heatmap.max() == pytest.approx(1.0)
@@ -171,6 +178,10 @@ def test_detection_score_needs_the_class_logits_output():
         "targets: expected a detector's class logits (batch, anchors, classes) for "
         'DetectionScore, got output shape (1, 4). Pass output="cls_logits".'
     )
+
+
+def test_no_detection_gives_no_targets(image):
+    assert detection_targets(tiny_retinanet(threshold=0.999), image) == []
 
 
 def test_iou_with_a_box():

@@ -157,8 +157,8 @@ def detection_targets(
     """One :class:`~explainimg.targets.DetectionScore` per detection of ``detector.predict``
     on image ``x`` (at most ``max_detections``, most confident first; an empty list when
     there is none), or per :class:`~explainimg.targets.Box` of ``boxes``. Pass them as
-    ``targets=`` with ``output="cls_logits"`` (and ``layer=detection_layer(detector)`` for
-    Grad-CAM) to :func:`explainimg.explain_prediction`."""
+    ``targets=`` to :func:`explainimg.explain_prediction`, which explains a RetinaNet's
+    ``cls_logits`` on :func:`detection_layer` (:mod:`explainimg.engine.kind_detector`)."""
     detector = _checked_detector(detector)
     if not isinstance(iou, (int, float)) or isinstance(iou, bool) or not 0 < iou <= 1:
         raise bad_argument("iou", "a number in (0, 1]", iou)
