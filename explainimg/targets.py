@@ -228,6 +228,11 @@ class DetectionScore:
     confidence: float | None = None
 
     @property
+    def input_box(self) -> tuple[float, float, float, float]:
+        """The box this score explains, in input pixels: the explanation's ``box``."""
+        return self.box
+
+    @property
     def name(self) -> str:
         corners = ", ".join(f"{v:.0f}" for v in self.box)
         where = f"class {self.class_id} at ({corners})"

@@ -69,3 +69,8 @@ def tiny_retinanet(*, seed: int = 0, threshold: float = 0.0) -> keras.Model:
     logits.kernel.assign(logits.kernel * 0.01)
     logits.bias.assign(logits.bias * 0.0)
     return detector
+
+
+def random_image(seed: int = 0) -> np.ndarray:
+    """A (SIZE, SIZE, 3) float32 image of uniform noise in [0, 1]."""
+    return np.random.default_rng(seed).uniform(0, 1, (SIZE, SIZE, 3)).astype("float32")
