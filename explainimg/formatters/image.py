@@ -202,8 +202,8 @@ def format_as_image(
     ``target`` is a position in ``expl.targets`` (0 = the first explained class). ``clip``:
     the percentile above which heat is drawn as full (see :func:`clip_percentile`; the
     default clips sparse maps of many pixels at the 99th, so that they show). A detection's
-    target (one with a ``box``) has its box outlined in :data:`BOX_COLOR` and labelled with
-    its class and confidence (:func:`draw_box`), unless ``box=False``.
+    target (one with a ``box``) has its box outlined in :data:`BOX_COLOR` and labelled
+    (:func:`box_label`, :func:`draw_box`), unless ``box=False``.
 
     >>> import numpy as np
     >>> from PIL import Image
@@ -238,13 +238,19 @@ BOX_WIDTH = 2
 
 
 def box_label(target: TargetExplanation) -> str:
-    """A detection's short label: its class and, when known, its confidence.
+    """A detection's label: its name (a detection's says its class and confidence), else
+    its position in the explanation's targets, with its probability when known.
 
-    >>> box_label(TargetExplanation(2, None, 1.0, 0.91, np.ones((2, 2)), box=(0, 0, 4, 4)))
-    'class 2, p=0.91'
+    >>> box_label(TargetExplanation(0, "class 2 at (0, 0, 4, 4), p=0.91", 1.0, 0.91,
+    ...     np.ones((2, 2)), box=(0, 0, 4, 4)))
+    'class 2 at (0, 0, 4, 4), p=0.91'
+    >>> box_label(TargetExplanation(1, None, 1.0, 0.5, np.ones((2, 2)), box=(0, 0, 4, 4)))
+    'target 1, p=0.50'
     """
+    if target.target_name is not None:
+        return target.target_name
     confidence = "" if target.proba is None else f", p={target.proba:.2f}"
-    return f"class {target.target}{confidence}"
+    return f"target {target.target}{confidence}"
 
 
 def draw_box(

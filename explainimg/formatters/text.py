@@ -64,7 +64,9 @@ def _target_lines(
 ) -> tuple[list[str], list[str]]:
     """The lines about ``target`` and those of its character picture."""
     name = f" {target.target_name!r}" if target.target_name is not None else ""
-    heading = f"#{position + 1} class {target.target}{name}: score {format_score(target.score)}"
+    # A detection's target is its position among the score functions; its name has its class.
+    what = f" class {target.target}" if target.box is None or not name else ""
+    heading = f"#{position + 1}{what}{name}: score {format_score(target.score)}"
     if target.proba is not None:
         word = "probability" if target.box is None else "confidence"
         heading += f", {word} {format_proba(target.proba)}"
@@ -83,8 +85,9 @@ def format_as_text(expl: Explanation, *, grid: bool = True) -> str:
     """Model, method, layer, then per target: class, name, score, probability, where the heat
     peaks in image pixels, the share of the image at or above half heat, and (``grid=True``) a
     character picture of the heatmap (hotter is denser: ``SHADES``). A detection's target
-    (one with a ``box``) says "confidence" for its probability and adds a line with its box
-    and the share of its heat inside it (:func:`~explainimg.formatters.summary.box_share`)."""
+    (one with a ``box``) is named by its name (its class is there), says "confidence" for its
+    probability and adds a line with its box and the share of its heat inside it
+    (:func:`~explainimg.formatters.summary.box_share`)."""
     expl = checked_explanation(expl)
     map_size = "x".join(map(str, expl.targets[0].heatmap.shape)) if expl.targets else "no"
     image_size = expl.image.size if expl.image is not None else (0, 0)
