@@ -20,6 +20,8 @@ _LAZY = {
     "show_prediction": "explainimg.explain",
     "explain_predictions": "explainimg.explain",
     "compare_methods": "explainimg.explain",
+    "detection_targets": "explainimg.engine.detections",
+    "detection_layer": "explainimg.engine.detections",
     "Explainer": "explainimg.explainer",
     "Explanation": "explainimg.explanation",
     "TargetExplanation": "explainimg.explanation",

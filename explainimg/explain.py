@@ -59,7 +59,10 @@ def explain_prediction(
       dict by input name or a list, as ``model.predict`` does.
     - ``targets``: class ids to explain, in that order, or score functions
       (:mod:`explainimg.targets`); ``top=k``: the k highest-scoring classes, best first;
-      neither: the top class.
+      neither: the top class. For a KerasHub RetinaNet (docs/detection.md): neither means
+      each of its detections (at most 10), ``top=k`` the k most confident, and ``targets``
+      may hold boxes (``ei.targets.Box``); an image without detections gives an Explanation
+      with no targets whose ``error`` says so.
     - ``layer``: None (found automatically, see :mod:`explainimg.engine.layers` for the rule),
       a layer name or ``"nested_model/layer"`` path, an index into ``model.layers``, or a Layer.
     - ``image``: the picture to show the heatmaps on (any size); default: made from ``x``.

@@ -42,7 +42,7 @@ from .inputs.arguments import (
 from .inputs.batches import count_images, file_sources, iter_chunks
 from .inputs.model_inputs import InputLayout, channels_last_pixels, check_rows
 from .inputs.preprocessing import checked_preprocess
-from .results import Names, explanation_of
+from .results import Names, explanation_of, no_targets_explanation
 from .targets import score_functions, score_name
 
 
@@ -171,7 +171,7 @@ class Explainer:
         (expl,) = self._explain(
             batch, extras, [original], [display], targets, top, target_names, file_sources(x)
         )
-        if not expl.targets:
+        if not expl.targets and self._plan.anatomy.image_targets is None:
             raise ExplanationError(expl.error)
         return expl
 
@@ -316,6 +316,20 @@ class Explainer:
                 said(f"targets={targets!r} and top={top!r}"),
             )
 
+    def _own(self, own: Any, batch: np.ndarray, i: int, *args: Any) -> list[Explanation]:
+        """Image ``i`` explained for the targets its model's kind makes of the user's (a
+        detector's detections); with none, an Explanation whose ``error`` says why."""
+        extras, originals, displays, targets, top, names, sources, pad_to = args
+        one, chosen = batch[i : i + 1], targets[i] if is_per_image(targets) else targets
+        found, why = own(self._model_batch(one), chosen, top)
+        source = [sources[i] if i < len(sources) else None]
+        if not found:
+            picture = displays[i] or originals[i] or batch[i]
+            return [no_targets_explanation(self.model.name, self._plan, why, picture, source[0])]
+        rows = [extra[i : i + 1] for extra in extras]
+        pictures = (originals[i : i + 1], displays[i : i + 1])
+        return self._explain(one, rows, *pictures, found, None, names, source, pad_to)
+
     def _explain(
         self,
         batch: np.ndarray,
@@ -331,6 +345,10 @@ class Explainer:
         self._check_choice(targets, top)
         model_batch = self._model_batch(batch)
         functions = score_functions(targets)
+        own = self._plan.anatomy.image_targets
+        if own is not None and functions is None:  # the model's kind makes them: detections
+            args = (extras, originals, displays, targets, top, target_names, sources, pad_to)
+            return [e for i in range(batch.shape[0]) for e in self._own(own, batch, i, *args)]
         if functions is not None:
             plan = plan_for(
                 self.model,
@@ -362,6 +380,7 @@ class Explainer:
                 names,
                 displays[i] or originals[i] or batch[i],
                 sources[i] if i < len(sources) else None,
+                input_size=(batch.shape[2], batch.shape[1]),
             )
             for i in range(batch.shape[0])
         ]

@@ -6,7 +6,7 @@
 >>> t.heatmap.shape, t.proba
 ((7, 7), 0.9)
 >>> repr(t).split("heatmap=")[1]
-'<7x7 float32, peak 1.00 at row 0, col 0>, attribution=None)'
+'<7x7 float32, peak 1.00 at row 0, col 0>, attribution=None, box=None)'
 
 Every field is checked when the object is made, so a hand-built explanation that would break a
 formatter later (or make ``format_as_dict`` not JSON-safe) is refused at once:
@@ -112,6 +112,24 @@ def _check_attribution(instance: Any, attribute: attrs.Attribute, value: Any) ->
         _check_finite_map("attribution", "None or a non-empty 2-D array of finite values", value)
 
 
+def _as_box(value: Any) -> Any:
+    if isinstance(value, (list, tuple)) and all(_is_number(v) for v in value):
+        return tuple(float(v) for v in value)
+    return value
+
+
+def _check_box(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    expected = "None or a box (x0, y0, x1, y1) of finite numbers with x0 <= x1 and y0 <= y1"
+    if value is None:
+        return
+    if not isinstance(value, tuple):
+        raise bad_type("box", expected, value)
+    if len(value) != 4 or not all(isinstance(v, float) and np.isfinite(v) for v in value):
+        raise bad_argument("box", expected, value)
+    if value[0] > value[2] or value[1] > value[3]:
+        raise bad_argument("box", expected, value)
+
+
 def _summarize_attribution(attribution: np.ndarray | None) -> str:
     if attribution is None:
         return "None"
@@ -164,6 +182,10 @@ class TargetExplanation:
     - ``attribution``: for methods whose values have a sign (Input x Gradient, Integrated
       Gradients, guided backpropagation, deconvnet), the signed float32 values per input pixel
       (H, W), summed over colour channels; None for the other methods.
+    - ``box``: for a detection (or a box the user drew), the box explained, as
+      (x0, y0, x1, y1) in pixels of the explanation's ``image`` (the model input's pixels,
+      scaled when the picture shown has another size; it may reach past the image's edge);
+      None for a class.
     """
 
     target: int = attrs.field(converter=_int_if_integer, validator=_class_id)
@@ -188,6 +210,9 @@ class TargetExplanation:
         validator=_check_attribution,
         repr=_summarize_attribution,
         eq=attrs.cmp_using(eq=_optional_arrays_equal),
+    )
+    box: tuple[float, float, float, float] | None = attrs.field(
+        default=None, converter=_as_box, validator=_check_box
     )
 
 

@@ -16,6 +16,7 @@ targets with names, scores and heatmaps, a description saying how scores were re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -49,20 +50,17 @@ def explanation_of(
     names: Names,
     picture: Image.Image | np.ndarray,
     source: str | None = None,
+    *,
+    input_size: tuple[int, int] | None = None,
 ) -> Explanation:
     """The Explanation of image ``i`` of ``result``, drawn on ``picture``, for the model named
-    ``estimator``; ``names`` name the classes, ``source`` is the file the image came from."""
+    ``estimator``; ``names`` name the classes, ``source`` is the file the image came from.
+    A target's ``box`` (a score function's ``input_box``, in pixels of the model's input of
+    ``input_size`` = (width, height)) is scaled to the picture's pixels."""
     layer = plan.compiled.layer_path
-    image = picture if isinstance(picture, Image.Image) else array_to_image(picture)
-    common = dict(
-        estimator=estimator,
-        method=plan.method.title,
-        image=image,
-        layer=layer,
-        is_regression=plan.head.kind == "regression",
-        provenance=plan_provenance(plan.method, layer, estimator),
-        source=source,
-    )
+    common = _common(estimator, plan, picture, source)
+    width, height = common["image"].size
+    scale = (1.0, 1.0) if input_size is None else (width / input_size[0], height / input_size[1])
     if not result.finite[i]:
         where = "its input gradients" if layer is None else f"layer {layer!r}"
         message = (
@@ -75,9 +73,10 @@ def explanation_of(
             target=int(result.targets[i, k]),
             target_name=name_of(int(result.targets[i, k]), names),
             score=float(result.scores[i, k]),
-            proba=None if result.probas is None else float(result.probas[i, k]),
+            proba=_proba_of(plan, result, i, k),
             heatmap=result.maps[i, k],
             attribution=None if result.attributions is None else result.attributions[i, k],
+            box=_box_of(plan, int(result.targets[i, k]), scale),
         )
         for k in range(result.targets.shape[1])
     ]
@@ -96,3 +95,59 @@ def explanation_of(
             f"(try another layer or method)."
         )
     return Explanation(description=description, targets=targets, error=error, **common)
+
+
+def _common(
+    estimator: str, plan: Plan, picture: Image.Image | np.ndarray, source: str | None
+) -> dict[str, Any]:
+    layer = plan.compiled.layer_path
+    return dict(
+        estimator=estimator,
+        method=plan.method.title,
+        image=picture if isinstance(picture, Image.Image) else array_to_image(picture),
+        layer=layer,
+        is_regression=plan.head.kind == "regression",
+        provenance=plan_provenance(plan.method, layer, estimator),
+        source=source,
+    )
+
+
+def _score_function(plan: Plan, target: int) -> Any:
+    functions = plan.head.score_functions
+    return functions[target] if plan.head.kind == "custom" and target < len(functions) else None
+
+
+def _box_of(
+    plan: Plan, target: int, scale: tuple[float, float]
+) -> tuple[float, float, float, float] | None:
+    """The ``input_box`` (x0, y0, x1, y1, input pixels) of a score function that explains a
+    box of the input (a :class:`~explainimg.targets.DetectionScore`) times ``scale`` (x, y),
+    else None."""
+    box = getattr(_score_function(plan, target), "input_box", None)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = (float(v) for v in box)
+    sx, sy = scale
+    return (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
+
+
+def _proba_of(plan: Plan, result: RawResult, i: int, k: int) -> float | None:
+    """The model's probability of target ``k``, or a score function's ``confidence`` (a
+    detector's, in its detection), else None."""
+    if result.probas is not None:
+        return float(result.probas[i, k])
+    confidence = getattr(_score_function(plan, int(result.targets[i, k])), "confidence", None)
+    return None if confidence is None else float(confidence)
+
+
+def no_targets_explanation(
+    estimator: str,
+    plan: Plan,
+    message: str,
+    picture: Image.Image | np.ndarray,
+    source: str | None = None,
+) -> Explanation:
+    """An Explanation with no targets, whose ``error`` (and description) is ``message``: the
+    model's kind found nothing to explain in the image (a detector, no detection)."""
+    common = _common(estimator, plan, picture, source)
+    return Explanation(description=message, targets=[], error=message, **common)

@@ -43,6 +43,17 @@ def _check_below(name: str, value: int, output: Any) -> None:
         raise bad_argument(name, f"an index below the output's {size} units", value)
 
 
+def _check_rank(output: Any, rank: int, expected: str, score: Any, *, hint: str = "") -> None:
+    """A clear error unless the output has ``rank`` axes, as score function ``score`` needs."""
+    if len(output.shape) != rank:
+        raise bad_argument(
+            "targets",
+            f"{expected} for {type(score).__name__}",
+            said(f"output shape {tuple(output.shape)}"),
+            hint=hint,
+        )
+
+
 @attrs.frozen
 class ClassScore:
     """The score of class ``class_id`` on a (batch, classes) output."""
@@ -153,16 +164,85 @@ class SegmentationScore:
         return region
 
     def __call__(self, output: Any) -> Any:
-        if len(output.shape) != 4:
-            raise bad_argument(
-                "targets",
-                "a segmentation output (batch, height, width, classes) for SegmentationScore",
-                said(f"output shape {tuple(output.shape)}"),
-            )
+        _check_rank(output, 4, "a segmentation output (batch, height, width, classes)", self)
         _check_below("class_id", self.class_id, output)
         weights = self._weights(int(output.shape[1]), int(output.shape[2]))
         weights = weights / weights.sum()
         return ops.sum(output[..., self.class_id] * weights[None], axis=(1, 2))
+
+
+def _coordinate(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if not _is_real(value):
+        raise bad_type(attribute.name, "a pixel coordinate (a finite number)", value)
+
+
+def _is_real(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, (bool, np.bool_))
+        and bool(np.isfinite(value))
+    )
+
+
+def _float_if_real(value: Any) -> Any:
+    return float(value) if _is_real(value) else value
+
+
+@attrs.frozen
+class Box:
+    """A box the user draws, to explain why a detector sees (or misses) class ``class_id``
+    there: (``x0``, ``y0``) the top-left and (``x1``, ``y1``) the bottom-right corner, in
+    pixels of the detector's input. Given to
+    :func:`explainimg.engine.detections.detection_targets` as ``boxes=``.
+
+    >>> Box(4, 8, 20, 30, class_id=1)
+    Box(x0=4.0, y0=8.0, x1=20.0, y1=30.0, class_id=1)
+    """
+
+    x0: float = attrs.field(converter=_float_if_real, validator=_coordinate)
+    y0: float = attrs.field(converter=_float_if_real, validator=_coordinate)
+    x1: float = attrs.field(converter=_float_if_real, validator=_coordinate)
+    y1: float = attrs.field(converter=_float_if_real, validator=_coordinate)
+    class_id: int = attrs.field(validator=_class_id)
+
+
+@attrs.frozen
+class DetectionScore:
+    """The score of one detection (or drawn box) on a detector's raw class logits
+    (batch, anchors, classes): the logits of class ``class_id`` at the ``anchors`` that
+    decode to ``box`` (x0, y0, x1, y1 in input pixels), summed. ``confidence`` is the
+    detector's confidence in it, None for a drawn box. Made by
+    :func:`explainimg.engine.detections.detection_targets`, which says how anchors match.
+
+    >>> import numpy as np
+    >>> from keras import ops
+    >>> logits = ops.convert_to_tensor(np.arange(12, dtype="float32").reshape(1, 4, 3))
+    >>> score = DetectionScore(2, (1, 3), (0.0, 0.0, 8.0, 8.0), 0.9)
+    >>> ops.convert_to_numpy(score(logits)).tolist(), score.name
+    ([16.0], 'class 2 at (0, 0, 8, 8), p=0.90')
+    """
+
+    class_id: int = attrs.field(validator=_class_id)
+    anchors: tuple[int, ...] = attrs.field(converter=tuple)
+    box: tuple[float, float, float, float] = attrs.field(converter=tuple)
+    confidence: float | None = None
+
+    @property
+    def input_box(self) -> tuple[float, float, float, float]:
+        """The box this score explains, in input pixels: the explanation's ``box``."""
+        return self.box
+
+    @property
+    def name(self) -> str:
+        corners = ", ".join(f"{v:.0f}" for v in self.box)
+        where = f"class {self.class_id} at ({corners})"
+        return where if self.confidence is None else f"{where}, p={self.confidence:.2f}"
+
+    def __call__(self, output: Any) -> Any:
+        expected = "a detector's class logits (batch, anchors, classes)"
+        _check_rank(output, 3, expected, self, hint='Pass output="cls_logits".')
+        _check_below("class_id", self.class_id, output)
+        return ops.sum(ops.take(output[..., self.class_id], list(self.anchors), axis=1), axis=1)
 
 
 def is_score_function(target: Any) -> bool:

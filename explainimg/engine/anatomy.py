@@ -33,6 +33,9 @@ from .outputs import OutputHead, describe_output, outputs_logits
 from .probe import ProbeRun
 from .tokens import TokenGrid, checked_grid, grid_error, infer_grid
 
+ImageTargets = Callable[[Any, Any, Any], tuple[list[Any], str | None]]
+"""(batch of one, targets, top) -> (score functions, None or why there are none)."""
+
 
 @attrs.frozen
 class Choices:
@@ -55,13 +58,19 @@ class Anatomy:
     (``target``, None for input methods), ``grid``, which turns that layer's output into a
     channels-last map (a :class:`TokenGrid` for tokens, a transpose for channels-first maps;
     None when it already is one) and the model's ``kind``, the name of the registered kind
-    that resolved it (set by :func:`explainimg.engine.kinds.dissect`)."""
+    that resolved it (set by :func:`explainimg.engine.kinds.dissect`).
+
+    ``image_targets`` is None, or the kind's own targets for one image: a function of the
+    model's batch of one, the user's ``targets`` and ``top``, returning the score functions
+    to explain and, when there are none, the message saying why (a detector's detections:
+    :mod:`explainimg.engine.kind_detector`)."""
 
     io: ModelIO
     head: OutputHead
     target: LayerRef | None
     grid: Callable[[Any], Any] | None
     kind: str | None = None
+    image_targets: ImageTargets | None = None
 
 
 def blank_inputs(io: ModelIO) -> Any:

@@ -10,7 +10,7 @@ models, segmenters) register a kind ahead of the generic ones, as ELI5's
 >>> import keras
 >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3, name="conv")])
 >>> kind_of(model).name, [kind.name for kind in KINDS]
-('graph', ['function', 'graph', 'subclassed'])
+('graph', ['detector', 'function', 'graph', 'subclassed'])
 >>> dissect(model, layer=None).target.path
 'conv'
 """
@@ -25,7 +25,9 @@ import keras
 
 from ..errors import bad_argument, said
 from .anatomy import Anatomy, Choices
+from .detections import is_object_detector
 from .graph import check_model, is_graph_model
+from .kind_detector import detector_anatomy
 from .kind_function import function_anatomy, is_function_model
 from .kind_graph import graph_anatomy
 from .kind_subclassed import subclassed_anatomy
@@ -47,6 +49,7 @@ def _any_model(model: keras.Model) -> bool:
 
 
 KINDS: list[ModelKind] = [
+    ModelKind("detector", is_object_detector, detector_anatomy),
     ModelKind("function", is_function_model, function_anatomy),
     ModelKind("graph", is_graph_model, graph_anatomy),
     ModelKind("subclassed", _any_model, subclassed_anatomy),

@@ -58,7 +58,7 @@ def image_to_data_uri(image: Image.Image, image_format: str = "png", quality: in
 def format_as_dict(expl: Explanation, *, include_image: bool = False) -> dict[str, Any]:
     """A JSON-safe dict of ``expl``: every field, heatmaps (and signed attributions, or None)
     as lists, plus for each target where its heat peaks (image pixels) and the share of the
-    image at or above half heat.
+    image at or above half heat; a detection's target also has its ``"box"`` [x0, y0, x1, y1].
 
     ``"provenance"`` is the Explanation's own record of where it comes from (versions, method,
     settings, seed, layer; None for one made by hand): this formatter reads it and computes
@@ -75,6 +75,8 @@ def format_as_dict(expl: Explanation, *, include_image: bool = False) -> dict[st
             "heatmap": target.heatmap.tolist(),
             "attribution": None if target.attribution is None else target.attribution.tolist(),
         }
+        if target.box is not None:  # a detection's; classes have none (and no key)
+            entry["box"] = list(target.box)
         if size is not None and target.heatmap.any():
             summary = summarize(target.heatmap, size)
             entry["peak"] = {"x": summary.peak_x, "y": summary.peak_y}
@@ -137,6 +139,7 @@ def _target_from_dict(entry: Any, where: str) -> TargetExplanation:
     values = {key: _required(entry, key, where) for key in fields}
     # Dicts written before signed maps existed have no "attribution": None, as then.
     values["attribution"] = entry.get("attribution")
+    values["box"] = entry.get("box")  # only a detection's target has one
     return _made(TargetExplanation, where, **values)
 
 

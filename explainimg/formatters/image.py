@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import bad_argument, bad_type, said
-from ..explanation import Explanation, checked_explanation, target_at
+from ..explanation import Explanation, TargetExplanation, checked_explanation, target_at
 from ..heatmaps import checked_heatmap, upsample_heatmap
 
 Colormap = Callable[[np.ndarray], np.ndarray]
@@ -195,12 +195,15 @@ def format_as_image(
     colormap: str | Colormap = "viridis",
     resampling_filter: int = Image.LANCZOS,
     clip: Clip = "auto",
+    box: bool = True,
 ) -> Image.Image:
     """The heatmap of ``expl.targets[target]`` over ``expl.image``, the size of ``expl.image``.
 
     ``target`` is a position in ``expl.targets`` (0 = the first explained class). ``clip``:
     the percentile above which heat is drawn as full (see :func:`clip_percentile`; the
-    default clips sparse maps of many pixels at the 99th, so that they show).
+    default clips sparse maps of many pixels at the 99th, so that they show). A detection's
+    target (one with a ``box``) has its box outlined in :data:`BOX_COLOR` and labelled
+    (:func:`box_label`, :func:`draw_box`), unless ``box=False``.
 
     >>> import numpy as np
     >>> from PIL import Image
@@ -212,13 +215,66 @@ def format_as_image(
     (32, 32)
     """
     expl = checked_explanation(expl, needs_image=True)
-    return overlay(
+    if not isinstance(box, (bool, np.bool_)):
+        raise bad_type("box", "True or False", box)
+    drawn = overlay(
         expl.image,
         shown_heatmap(expl, target, clip),
         alpha_limit=alpha_limit,
         colormap=colormap,
         resampling_filter=resampling_filter,
     )
+    explained = expl.targets[target]
+    if box and explained.box is not None:
+        draw_box(drawn, explained.box, box_label(explained))
+    return drawn
+
+
+BOX_COLOR = (255, 0, 0)
+"""The colour of a detection's box outline and label strip on :func:`format_as_image`."""
+
+BOX_WIDTH = 2
+"""Pixels of a detection's box outline."""
+
+
+def box_label(target: TargetExplanation) -> str:
+    """A detection's label: its name (a detection's says its class and confidence), else
+    its position in the explanation's targets, with its probability when known.
+
+    >>> box_label(TargetExplanation(0, "class 2 at (0, 0, 4, 4), p=0.91", 1.0, 0.91,
+    ...     np.ones((2, 2)), box=(0, 0, 4, 4)))
+    'class 2 at (0, 0, 4, 4), p=0.91'
+    >>> box_label(TargetExplanation(1, None, 1.0, 0.5, np.ones((2, 2)), box=(0, 0, 4, 4)))
+    'target 1, p=0.50'
+    """
+    if target.target_name is not None:
+        return target.target_name
+    confidence = "" if target.proba is None else f", p={target.proba:.2f}"
+    return f"target {target.target}{confidence}"
+
+
+def draw_box(
+    picture: Image.Image, box: tuple[float, float, float, float], label: str
+) -> Image.Image:
+    """``picture`` with ``box`` (x0, y0, x1, y1, its pixels; the part inside the picture)
+    outlined ``BOX_WIDTH`` pixels wide in ``BOX_COLOR``, inside the box's edges, and
+    ``label`` in white on a strip of that colour at its top-left corner (drawn in place).
+
+    >>> draw_box(Image.new("RGB", (20, 20)), (2, 2, 12, 12), "x").getpixel((2, 7))
+    (255, 0, 0)
+    """
+    width, height = picture.size
+    x0, y0 = max(0, round(box[0])), max(0, round(box[1]))
+    x1, y1 = min(width, round(box[2])) - 1, min(height, round(box[3])) - 1
+    if x1 < x0 or y1 < y0:
+        return picture  # the box lies outside the picture
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle((x0, y0, x1, y1), outline=BOX_COLOR, width=BOX_WIDTH)
+    font = ImageFont.load_default(size=10)
+    left, top, right, bottom = draw.textbbox((x0, y0), label, font=font)
+    draw.rectangle((left, top, right + 2, bottom + 1), fill=BOX_COLOR)
+    draw.text((x0 + 1, y0), label, fill="white", font=font)
+    return picture
 
 
 LABEL_HEIGHT = 18

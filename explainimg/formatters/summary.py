@@ -40,6 +40,30 @@ def summarize(heatmap: np.ndarray, image_size: tuple[int, int]) -> HeatSummary:
     return HeatSummary(peak_x=x, peak_y=y, hot_share=float(np.mean(heatmap >= HOT)))
 
 
+def box_share(
+    heatmap: np.ndarray, image_size: tuple[int, int], box: tuple[float, float, float, float]
+) -> float:
+    """The share of the heat that lies inside ``box`` (x0, y0, x1, y1, pixels of an image of
+    ``image_size`` = (width, height)): each heatmap cell covers an equal rectangle of the
+    image and counts with the part of it inside the box; 0.0 for a map without heat.
+
+    >>> box_share(np.array([[1.0, 0.0], [0.0, 1.0]]), (20, 20), (0, 0, 10, 15))
+    0.5
+    """
+    rows, cols = heatmap.shape
+    width, height = image_size
+
+    def covered(low: float, high: float, cells: int, size: int) -> np.ndarray:
+        edges = np.arange(cells + 1) * (size / cells)
+        inside = np.minimum(edges[1:], high) - np.maximum(edges[:-1], low)
+        return np.clip(inside, 0.0, None) / (size / cells)
+
+    x0, y0, x1, y1 = box
+    weights = np.outer(covered(y0, y1, rows, height), covered(x0, x1, cols, width))
+    total = float(np.sum(heatmap, dtype=np.float64))
+    return float(np.sum(heatmap * weights, dtype=np.float64) / total) if total > 0 else 0.0
+
+
 def target_label(target: TargetExplanation) -> str:
     """ "class id name, p=probability", the parts that are known.
 

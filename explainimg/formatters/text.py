@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image
 
 from ..explanation import Explanation, TargetExplanation, checked_explanation
-from .summary import format_proba, format_score, format_share, summarize
+from .summary import box_share, format_proba, format_score, format_share, summarize
 
 # From cold to hot; each heatmap cell is drawn two characters wide so it looks square.
 SHADES = " .:-=+*#"
@@ -47,27 +47,47 @@ def heat_grid(heatmap: np.ndarray) -> list[str]:
     return [border, *lines, border]
 
 
+def _box_line(target: TargetExplanation, image_size: tuple[int, int]) -> list[str]:
+    """For a detection: its box and the share of its heat inside it (none for a class)."""
+    if target.box is None:
+        return []
+    corners = ", ".join(f"{v:.1f}" for v in target.box)
+    line = f"   box ({corners}) (x0, y0, x1, y1, image pixels)"
+    if image_size != (0, 0):
+        share = box_share(target.heatmap, image_size, target.box)
+        line += f"; {format_share(share)} of the heat is inside it"
+    return [line]
+
+
 def _target_lines(
     position: int, target: TargetExplanation, image_size: tuple[int, int]
-) -> list[str]:
+) -> tuple[list[str], list[str]]:
+    """The lines about ``target`` and those of its character picture."""
     name = f" {target.target_name!r}" if target.target_name is not None else ""
-    heading = f"#{position + 1} class {target.target}{name}: score {format_score(target.score)}"
+    # A detection's target is its position among the score functions; its name has its class.
+    what = f" class {target.target}" if target.box is None or not name else ""
+    heading = f"#{position + 1}{what}{name}: score {format_score(target.score)}"
     if target.proba is not None:
-        heading += f", probability {format_proba(target.proba)}"
+        word = "probability" if target.box is None else "confidence"
+        heading += f", {word} {format_proba(target.proba)}"
+    heading_lines = [heading, *_box_line(target, image_size)]
     if not target.heatmap.any():
-        return [heading, "   no heat: nothing at this layer speaks for this class"]
+        return [*heading_lines, "   no heat: nothing at this layer speaks for this class"], []
     summary = summarize(target.heatmap, image_size)
     where = (
         f"   heat peaks at x={summary.peak_x:.0f}, y={summary.peak_y:.0f} (image pixels); "
         f"{format_share(summary.hot_share)} of the image is at or above half heat"
     )
-    return [heading, where, *("   " + line for line in heat_grid(target.heatmap))]
+    return [*heading_lines, where], ["   " + line for line in heat_grid(target.heatmap)]
 
 
 def format_as_text(expl: Explanation, *, grid: bool = True) -> str:
     """Model, method, layer, then per target: class, name, score, probability, where the heat
     peaks in image pixels, the share of the image at or above half heat, and (``grid=True``) a
-    character picture of the heatmap (hotter is denser: ``SHADES``)."""
+    character picture of the heatmap (hotter is denser: ``SHADES``). A detection's target
+    (one with a ``box``) is named by its name (its class is there), says "confidence" for its
+    probability and adds a line with its box and the share of its heat inside it
+    (:func:`~explainimg.formatters.summary.box_share`)."""
     expl = checked_explanation(expl)
     map_size = "x".join(map(str, expl.targets[0].heatmap.shape)) if expl.targets else "no"
     image_size = expl.image.size if expl.image is not None else (0, 0)
@@ -80,6 +100,6 @@ def format_as_text(expl: Explanation, *, grid: bool = True) -> str:
     if expl.error:
         lines += ["", f"error: {expl.error}"]
     for position, target in enumerate(expl.targets):
-        target_lines = _target_lines(position, target, image_size)
-        lines += ["", *(target_lines if grid else target_lines[:2])]
+        about, picture = _target_lines(position, target, image_size)
+        lines += ["", *about, *(picture if grid else [])]
     return "\n".join(lines)

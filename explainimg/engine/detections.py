@@ -1,0 +1,195 @@
+"""A KerasHub RetinaNet's detections, and the score functions that explain them.
+
+The detections are those of the detector's own ``predict`` (its decoder, NMS and
+thresholds). The score of a detection is computed on the raw differentiable output
+``cls_logits`` (anchors x classes), never through the NMS: the class logits of the anchors
+that decode to it, summed. An anchor decodes to a detection when its decoded box (the
+anchor moved by its ``bbox_regression`` deltas) has IoU >= ``iou`` with the detection's box
+and its highest logit is the detection's class (as pytorch-grad-cam's box score target
+matches proposals). For a user's :class:`~explainimg.targets.Box` the class is the one
+asked for, so the anchors are matched by IoU alone. The layer for Grad-CAM is
+:func:`detection_layer`. docs/detection.md shows it all.
+
+>>> import numpy as np
+>>> boxes = np.array([[0, 0, 10, 10], [5, 0, 15, 10]], "float32")
+>>> [round(float(v), 3) for v in iou_with(boxes, (0, 0, 10, 10))]
+[1.0, 0.333]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from ..errors import bad_argument, bad_type, said
+from ..inputs.arguments import one_image
+from ..targets import Box, DetectionScore
+
+MAX_DETECTIONS = 10
+"""At most this many detections are explained per image, the most confident first."""
+
+IOU = 0.5
+"""Anchors whose decoded box has at least this IoU with a box count for its score."""
+
+
+def is_object_detector(model: Any) -> bool:
+    """True for a KerasHub ``ObjectDetector`` (found by its class, so KerasHub need not be
+    imported) with the raw outputs this module reads: a RetinaNet."""
+    return any(
+        cls.__name__ == "ObjectDetector" and cls.__module__.startswith("keras_hub")
+        for cls in type(model).__mro__
+    ) and hasattr(model, "anchor_generator")
+
+
+def _checked_detector(detector: Any) -> keras.Model:
+    if not is_object_detector(detector):
+        raise bad_type(
+            "detector", "a KerasHub RetinaNetObjectDetector (anchors and cls_logits)", detector
+        )
+    return detector
+
+
+def _to_xyxy(detector: keras.Model, boxes: Any, height: int, width: int) -> np.ndarray:
+    converted = keras.utils.bounding_boxes.convert_format(
+        boxes, source=detector.bounding_box_format, target="xyxy", height=height, width=width
+    )
+    return np.asarray(ops.convert_to_numpy(converted), np.float32)
+
+
+def anchor_boxes(detector: keras.Model, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a batch of one image: each anchor's decoded box (A, 4) as (x0, y0, x1, y1) in
+    input pixels, and the raw class logits (A, classes), as the detector's decoder sees
+    them before its NMS."""
+    height, width = int(batch.shape[1]), int(batch.shape[2])
+    raw = detector(batch, training=False)
+    anchors = detector.anchor_generator(batch)
+    anchors = ops.concatenate(list(anchors.values()), axis=0)
+    boxes = keras.utils.bounding_boxes.decode_deltas_to_boxes(
+        anchors=anchors,
+        boxes_delta=raw["bbox_regression"],
+        encoded_format="center_xywh",
+        anchor_format=detector.anchor_generator.bounding_box_format,
+        box_format=detector.bounding_box_format,
+        image_shape=(height, width, int(batch.shape[3])),
+    )
+    logits = np.asarray(ops.convert_to_numpy(raw["cls_logits"])[0], np.float32)
+    return _to_xyxy(detector, boxes, height, width)[0], logits
+
+
+def iou_with(boxes: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """IoU of each of ``boxes`` (N, 4) with ``box``, all as (x0, y0, x1, y1)."""
+    x0 = np.maximum(boxes[:, 0], box[0])
+    y0 = np.maximum(boxes[:, 1], box[1])
+    x1 = np.minimum(boxes[:, 2], box[2])
+    y1 = np.minimum(boxes[:, 3], box[3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    areas = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(
+        boxes[:, 3] - boxes[:, 1], 0, None
+    )
+    own = max(box[2] - box[0], 0) * max(box[3] - box[1], 0)
+    union = areas + own - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0).astype(np.float32)
+
+
+def detection_layer(detector: keras.Model) -> str:
+    """The layer Grad-CAM explains by default: the image encoder's output at the pyramid
+    level the detector's deepest feature map is built from (``P{max_level}``, else the
+    encoder's deepest level), as a ``layer=`` path. For a RetinaNet on ResNet-50 that is
+    ``"<backbone>/<encoder>/conv5_block3_out"``; its stride is 2**level."""
+    backbone = _checked_detector(detector).backbone
+    pyramid = backbone.image_encoder.pyramid_outputs
+    level = f"P{backbone.max_level}"
+    if level not in pyramid:
+        level = max(pyramid, key=lambda name: int(name[1:]))
+    encoder = next(
+        layer for layer in backbone.layers if isinstance(layer, keras.Model) and layer.name != "fpn"
+    )
+    return f"{backbone.name}/{encoder.name}/{pyramid[level]._keras_history.operation.name}"
+
+
+def _image_batch(detector: keras.Model, x: Any) -> np.ndarray:
+    batch, _ = one_image(x, tuple(detector.input_shape))
+    return batch
+
+
+def _checked_box(box: Any, height: int, width: int, classes: int) -> Box:
+    if not isinstance(box, Box):
+        raise bad_type("boxes", "a list of ei.targets.Box", box)
+    if not (0 <= box.x0 < box.x1 <= width and 0 <= box.y0 < box.y1 <= height):
+        raise bad_argument(
+            "boxes",
+            f"a Box inside the {width}x{height} image (0 <= x0 < x1 <= {width}, "
+            f"0 <= y0 < y1 <= {height})",
+            said(f"Box({box.x0}, {box.y0}, {box.x1}, {box.y1})"),
+        )
+    if box.class_id >= classes:
+        raise bad_argument(
+            "boxes",
+            f"a class id the detector can output (0 to {classes - 1})",
+            said(f"class_id {box.class_id}"),
+        )
+    return box
+
+
+def _matched(mask: np.ndarray, box: tuple[float, ...], class_id: int) -> tuple[int, ...]:
+    anchors = tuple(int(i) for i in np.flatnonzero(mask))
+    if not anchors:
+        raise bad_argument(
+            "boxes",
+            "a box that at least one anchor decodes to",
+            said(f"class {class_id} at {tuple(round(v, 1) for v in box)}: no anchor"),
+            hint="Draw the box around an object of a size the detector's anchors cover.",
+        )
+    return anchors
+
+
+def detection_targets(
+    detector: keras.Model,
+    x: Any,
+    *,
+    boxes: Any = None,
+    max_detections: int = MAX_DETECTIONS,
+    iou: float = IOU,
+) -> list[DetectionScore]:
+    """One :class:`~explainimg.targets.DetectionScore` per detection of ``detector.predict``
+    on image ``x`` (at most ``max_detections``, most confident first; an empty list when
+    there is none), or per :class:`~explainimg.targets.Box` of ``boxes``. Pass them as
+    ``targets=`` to :func:`explainimg.explain_prediction`, which explains a RetinaNet's
+    ``cls_logits`` on :func:`detection_layer` (:mod:`explainimg.engine.kind_detector`)."""
+    detector = _checked_detector(detector)
+    if not isinstance(iou, (int, float)) or isinstance(iou, bool) or not 0 < iou <= 1:
+        raise bad_argument("iou", "a number in (0, 1]", iou)
+    if isinstance(max_detections, bool) or not isinstance(max_detections, int):
+        raise bad_type("max_detections", "an integer >= 1", max_detections)
+    if max_detections < 1:
+        raise bad_argument("max_detections", "an integer >= 1", max_detections)
+    batch = _image_batch(detector, x)
+    height, width = int(batch.shape[1]), int(batch.shape[2])
+    decoded, logits = anchor_boxes(detector, batch)
+    if boxes is not None:
+        given = [boxes] if isinstance(boxes, Box) else list(boxes)
+        targets = []
+        for box in given:
+            box = _checked_box(box, height, width, logits.shape[1])
+            corners = (box.x0, box.y0, box.x1, box.y1)
+            anchors = _matched(iou_with(decoded, corners) >= iou, corners, box.class_id)
+            targets.append(DetectionScore(box.class_id, anchors, corners, None))
+        return targets
+    predicted = detector.predict(batch, verbose=0)
+    count = min(int(np.asarray(predicted["num_detections"])[0]), max_detections)
+    found = _to_xyxy(detector, predicted["boxes"], height, width)[0]
+    labels = np.asarray(predicted["labels"])[0]
+    confidences = np.asarray(predicted["confidence"])[0]
+    order = np.argsort(-confidences[:count], kind="stable")
+    top_class = logits.argmax(axis=1)
+    targets = []
+    for k in order:
+        corners = tuple(float(v) for v in found[k])
+        class_id = int(labels[k])
+        mask = (iou_with(decoded, corners) >= iou) & (top_class == class_id)
+        anchors = _matched(mask, corners, class_id)
+        targets.append(DetectionScore(class_id, anchors, corners, float(confidences[k])))
+    return targets

@@ -1,0 +1,79 @@
+"""KerasHub RetinaNet detectors: a functional model whose explained output is its raw class
+logits ``cls_logits`` (anchors x classes, the output a
+:class:`~explainimg.targets.DetectionScore` reads) and whose layer, when none is named, is
+:func:`~explainimg.engine.detections.detection_layer`. The user's ``output=`` and ``layer=``
+win over both.
+
+The kind supplies its own targets (:attr:`~explainimg.engine.anatomy.Anatomy.image_targets`):
+with no ``targets=``, every detection of the image (at most
+:data:`~explainimg.engine.detections.MAX_DETECTIONS`, or ``top``, the most confident first);
+each :class:`~explainimg.targets.Box` of ``targets=`` becomes the score of that box.
+
+>>> import keras
+>>> from explainimg.engine.kinds import kind_of
+>>> kind_of(keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3)])).name
+'graph'
+
+A RetinaNet is kind ``"detector"`` (tests/test_detection.py builds one).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import attrs
+import keras
+import numpy as np
+
+from ..errors import bad_argument, bad_type
+from ..targets import Box
+from .anatomy import Anatomy, Choices
+from .detections import MAX_DETECTIONS, detection_layer, detection_targets
+from .kind_graph import graph_anatomy
+
+NO_DETECTION = (
+    "the detector found no object above its confidence threshold in this image; pass "
+    "targets=[ei.targets.Box(x0, y0, x1, y1, class_id)] to explain a region"
+)
+"""The ``error`` of the Explanation of an image in which the detector finds nothing."""
+
+
+def detector_anatomy(model: keras.Model, choices: Choices) -> Anatomy:
+    """The Anatomy of a KerasHub RetinaNet: its graph's, with ``cls_logits`` explained and
+    the detection layer, unless the user chose others, and its detections as targets."""
+    output = "cls_logits" if choices.output is None else choices.output
+    layer = choices.layer
+    if layer is None and choices.needs_layer:
+        layer = detection_layer(model)
+    anatomy = graph_anatomy(model, attrs.evolve(choices, output=output, layer=layer))
+    return attrs.evolve(anatomy, image_targets=partial(detection_image_targets, model))
+
+
+def _checked_top(top: Any) -> int:
+    expected = "an integer >= 1 (how many of the most confident detections to explain)"
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)):
+        raise bad_type("top", expected, top)
+    if top < 1:
+        raise bad_argument("top", expected, int(top))
+    return int(top)
+
+
+def detection_image_targets(
+    detector: keras.Model, batch: np.ndarray, targets: Any, top: Any
+) -> tuple[list[Any], str | None]:
+    """The score functions that explain image ``batch`` (a batch of one) for the user's
+    ``targets`` and ``top``, and :data:`NO_DETECTION` when there is none: with no
+    ``targets``, the detections (``top`` of them, else at most ``MAX_DETECTIONS``); each
+    :class:`~explainimg.targets.Box` of ``targets`` as its box's score; anything else as
+    given (the shared path checks it)."""
+    if targets is None:
+        count = MAX_DETECTIONS if top is None else _checked_top(top)
+        found = detection_targets(detector, batch, max_detections=count)
+        return found, None if found else NO_DETECTION
+    given = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+    boxes = [target for target in given if isinstance(target, Box)]
+    if not boxes:
+        return targets, None
+    scores = iter(detection_targets(detector, batch, boxes=boxes))
+    return [next(scores) if isinstance(target, Box) else target for target in given], None

@@ -1,0 +1,124 @@
+"""One call explains a KerasHub RetinaNet: ``explain_prediction(detector, x)`` explains each
+detection (the detector kind supplies them), ``top=`` the most confident, drawn boxes go in
+``targets=``, an image without detections gives an Explanation whose ``error`` says so, and
+each target carries its box. The RetinaNet is tiny with random weights (tests/detectors.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import explainimg as ei
+from explainimg.engine.kind_detector import NO_DETECTION
+from explainimg.targets import Box
+
+pytest.importorskip("keras_hub")
+pytestmark = pytest.mark.core
+
+from detectors import SIZE, random_image, tiny_retinanet  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def scene():
+    """The tiny detector and an image in which it finds several objects."""
+    return tiny_retinanet(), random_image()
+
+
+@pytest.fixture(scope="module")
+def explained(scene):
+    detector, image = scene
+    return ei.explain_prediction(detector, image)
+
+
+def test_one_call_explains_every_detection_with_its_box(scene, explained):
+    detector, image = scene
+    detections = ei.detection_targets(detector, image)
+    given = ei.explain_prediction(detector, image, targets=detections)
+    assert explained.error is None and len(explained.targets) == len(detections) > 1
+    assert explained.targets == given.targets
+    for detection, target in zip(detections, explained.targets, strict=True):
+        assert target.box == pytest.approx(detection.box)
+        assert target.proba == pytest.approx(detection.confidence)
+        assert target.target_name == detection.name
+
+
+def test_top_keeps_the_most_confident_detections(scene, explained):
+    detector, image = scene
+    top = ei.explain_prediction(detector, image, top=2)
+    assert top.targets == explained.targets[:2]
+    assert [t.proba for t in top.targets] == sorted((t.proba for t in top.targets), reverse=True)
+    with pytest.raises(ValueError) as error:
+        ei.explain_prediction(detector, image, top=0)
+    assert str(error.value) == (
+        "top: expected an integer >= 1 (how many of the most confident detections to explain),"
+        " got 0"
+    )
+
+
+def test_a_drawn_box_is_explained_with_its_box(scene):
+    detector, image = scene
+    box = Box(8, 8, 40, 40, class_id=1)
+    expl = ei.explain_prediction(detector, image, targets=[box])
+    (drawn,) = ei.detection_targets(detector, image, boxes=[box])
+    (target,) = expl.targets
+    assert (target.box, target.proba, target.target_name) == (
+        (8.0, 8.0, 40.0, 40.0),
+        None,
+        drawn.name,
+    )
+    assert target == ei.explain_prediction(detector, image, targets=[drawn]).targets[0]
+
+
+def test_the_box_is_in_the_pixels_of_the_picture_shown(scene, explained):
+    detector, image = scene
+    picture = Image.fromarray((image * 255).astype("uint8")).resize((2 * SIZE, 2 * SIZE))
+    expl = ei.explain_prediction(detector, image, image=picture, top=1)
+    assert expl.targets[0].box == pytest.approx(tuple(2 * v for v in explained.targets[0].box))
+
+
+def test_no_detection_is_an_explanation_whose_error_says_so(scene):
+    image = scene[1]
+    blind = tiny_retinanet(threshold=0.999)
+    expl = ei.explain_prediction(blind, image)
+    assert expl.targets == [] and expl.error == NO_DETECTION
+    assert expl.error == (
+        "the detector found no object above its confidence threshold in this image; pass "
+        "targets=[ei.targets.Box(x0, y0, x1, y1, class_id)] to explain a region"
+    )
+    batch = ei.Explainer(blind).explain_batch(np.stack([image, image[::-1]]))
+    assert [(e.targets, e.error) for e in batch] == [([], NO_DETECTION)] * 2
+    assert ei.explain_prediction(blind, image, targets=[Box(8, 8, 40, 40, 0)]).targets
+
+
+def test_a_batch_explains_each_image_its_own_detections(scene):
+    detector, image = scene
+    flipped = np.ascontiguousarray(image[::-1])
+    batch = ei.Explainer(detector).explain_batch(np.stack([image, flipped]))
+    alone = ei.explain_prediction(detector, flipped)
+    assert [t.box for t in batch[1].targets] == [t.box for t in alone.targets]
+    assert [t.target_name for t in batch[1].targets] == [t.target_name for t in alone.targets]
+
+
+def test_classifier_targets_have_no_box():
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Conv2D(2, 3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    expl = ei.explain_prediction(model, np.ones((8, 8, 3), "float32"), top=2)
+    assert [t.box for t in expl.targets] == [None, None]
+
+
+def test_the_detector_and_image_are_not_modified(scene):
+    detector, image = scene
+    weights = [w.copy() for w in detector.get_weights()]
+    given = image.copy()
+    ei.explain_prediction(detector, image, top=1)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, detector.get_weights(), strict=True))
+    np.testing.assert_array_equal(image, given)
