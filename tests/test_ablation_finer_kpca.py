@@ -12,6 +12,8 @@ import tensorflow as tf
 
 import explainimg as ei
 from explainimg.methods import KPCACAM, AblationCAM, FinerCAM
+from explainimg.methods.components import first_component
+from explainimg.methods.kpcacam import kernel_component
 from tests import builders
 from tests.reference import dense_logits, requires_tensorflow, run_layers, unit
 from tests.test_cam_smoothing import COPIES
@@ -211,6 +213,18 @@ def test_kpcacam_is_the_first_kernel_principal_component(gamma):
     assert 0.05 < expected.mean() < 0.95, "the reference map should not be trivial"
     for target in expl.targets:
         np.testing.assert_allclose(target.heatmap, expected, atol=1e-4)
+
+
+def test_kpcacam_on_tiny_activations_is_their_linear_limit_eigencam():
+    # An untrained MobileNetV2 ends in activations of about 1e-11: gamma d ~ 1e-23, where
+    # exp(-gamma d) rounds to 1 and the kernel to a constant. The RBF kernel centred in feature
+    # space is then 2 gamma times the centred Gram matrix: KPCA-CAM's map is Eigen-CAM's.
+    a = np.random.default_rng(5).gamma(2.0, 1.0, (2, 7, 7, 64)).astype("float32")
+    tiny = keras.ops.convert_to_numpy(kernel_component(a * 1e-11))
+    linear = keras.ops.convert_to_numpy(first_component(a))
+    for ours, theirs in zip(tiny, linear, strict=True):
+        assert 0.05 < unit(theirs).mean() < 0.95, "the reference map should not be trivial"
+        np.testing.assert_allclose(unit(ours), unit(theirs), atol=1e-3)
 
 
 def test_kpcacam_names_a_bad_gamma():

@@ -44,11 +44,15 @@ def kernel_component(values: Any, gamma: float | None = None) -> Any:
     positions = height * width
     flat = ops.reshape(ops.cast(values, "float32"), (-1, positions, channels))
     gamma = 1.0 / channels if gamma is None else float(gamma)
-    squares = ops.sum(flat * flat, axis=-1)
-    distances = (
-        squares[:, :, None] + squares[:, None, :] - 2.0 * ops.einsum("bpc,bqc->bpq", flat, flat)
-    )
-    kernel = ops.exp(-gamma * ops.maximum(distances, 0.0))
+    # Distances do not change when the positions are centred, and fewer digits cancel.
+    centred_positions = flat - ops.mean(flat, axis=1, keepdims=True)
+    squares = ops.sum(centred_positions * centred_positions, axis=-1)
+    products = ops.einsum("bpc,bqc->bpq", centred_positions, centred_positions)
+    distances = squares[:, :, None] + squares[:, None, :] - 2.0 * products
+    # k - 1 rather than k: centring removes the constant, and expm1 keeps the digits that
+    # exp(-gamma d) rounds to 1 (on an untrained network gamma d ~ 1e-23 everywhere, so exp
+    # makes every entry 1 and the map all zero; expm1 gives the small-gamma limit, Eigen-CAM).
+    kernel = ops.expm1(-gamma * ops.maximum(distances, 0.0))
     row_means = ops.mean(kernel, axis=2, keepdims=True)
     column_means = ops.mean(kernel, axis=1, keepdims=True)
     centred = kernel - row_means - column_means + ops.mean(row_means, axis=1, keepdims=True)
