@@ -10,6 +10,7 @@ import pytest
 from keras import layers
 
 import explainimg as ei
+from explainimg.engine.derivatives import derivative_of
 from explainimg.errors import ExplanationError
 from explainimg.methods import LRP, DeepLIFT
 
@@ -181,6 +182,32 @@ def test_deeplift_sums_to_the_score_difference_and_equals_the_rescale_rule(model
         assert abs(explained.attribution.sum() - delta) < 1e-3, (target, baseline)
         expected = _deeplift(steps, image, baseline, target)
         np.testing.assert_allclose(explained.attribution, expected, atol=1e-4)
+
+
+def test_deeplift_takes_the_derivative_where_a_unit_equals_its_reference(model, image):
+    # The left half is the baseline: units that see only it have Δz = 0 exactly, where the
+    # rescale rule takes f'(z) (ReLU's, from its closed form for the ReLU layer and the
+    # fused activation).
+    half = image.copy()
+    half[:, : SIZE // 2] = 0.5
+    steps = _layers(model)
+    z, z_ref = (_forward(steps, x)[2][0] for x in (half, np.full_like(half, 0.5)))
+    assert (np.abs(z - z_ref) < 1e-6).sum() >= 6, "the case should occur"
+    explained = _explained(model, half, DeepLIFT(baseline=0.5), 0)
+    np.testing.assert_allclose(explained.attribution, _deeplift(steps, half, 0.5, 0), atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "sigmoid", "tanh"])
+def test_closed_form_derivatives_equal_finite_differences(name):
+    function = keras.activations.get(name)
+    derivative = derivative_of(layers.Activation(name))
+    z = np.linspace(-7.0, 7.0, 57).astype("float32")  # 0 and 6 are in it: the kinks
+    step = 1e-3
+    numeric = (np.asarray(function(z + step)) - np.asarray(function(z - step))) / (2 * step)
+    ours = keras.ops.convert_to_numpy(derivative(z, function(z)))
+    kinks = np.isin(z, {"relu": [0.0], "relu6": [0.0, 6.0]}.get(name, []))
+    np.testing.assert_allclose(ours[~kinks], numeric[~kinks], atol=2e-3)
+    assert (ours[kinks] == 0).all()  # the backends' gradient there
 
 
 @pytest.mark.parametrize(

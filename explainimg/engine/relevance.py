@@ -42,6 +42,7 @@ from ..methods.deeplift import RescaleRule
 from ..methods.lrp import WEIGHTED_TYPES, RelevanceRule
 from . import guided
 from .capture import RuleHooks, Run
+from .derivatives import derivative_of
 from .graph import LayerRef
 from .interception import ActivationHook, Hook
 from .outputs import LinearView
@@ -131,10 +132,11 @@ def _fused(layer: Any) -> bool:
 # DeepLIFT ------------------------------------------------------------------------------------
 
 
-def _rescaled(z: Any, y: Any, reference: tuple[Any, Any], tolerance: float) -> Any:
-    """``y`` forward; backward, Δy/Δz against the reference, or where |Δz| < tolerance the
-    gradient through ``y`` (f'(z))."""
-    return with_rule_gradient(y, z, rescale_rule(tolerance), *reference)
+def _rescaled(layer: Any, z: Any, y: Any, reference: tuple[Any, Any], tolerance: float) -> Any:
+    """``y`` forward; backward, Δy/Δz against the reference, or where |Δz| < tolerance
+    f'(z) (from its closed form where :func:`derivative_of` knows it, else through ``y``)."""
+    rule = rescale_rule(tolerance, derivative_of(layer))
+    return with_rule_gradient(y, z, rule, *reference)
 
 
 class RescaleHooks(RuleHooks):
@@ -188,7 +190,7 @@ class RescaleHooks(RuleHooks):
                 f"Layer {layer.name!r} ran {index + 1} times on the images but {len(kept)} on "
                 f"DeepLIFT's reference: the model must run the same layers for both."
             )
-        return _rescaled(z, y, kept[index], self._rule.tolerance)
+        return _rescaled(layer, z, y, kept[index], self._rule.tolerance)
 
 
 # LRP -----------------------------------------------------------------------------------------

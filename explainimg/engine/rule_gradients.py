@@ -24,6 +24,7 @@ from typing import Any
 from keras import ops
 
 from . import backend
+from .derivatives import Derivative
 
 Backward = Callable[..., Any]
 """``backward(upstream, through, value, *constants)``: the gradient into ``through``, or a
@@ -75,15 +76,19 @@ def ratio_rule(factor: float = 1.0) -> Backward:
 
 
 @functools.cache
-def rescale_rule(tolerance: float) -> Backward:
+def rescale_rule(tolerance: float, derivative: Derivative | None = None) -> Backward:
     """DeepLIFT's rescale rule against the reference's (z_ref, y_ref): the gradient times
-    Δy/Δz into z, or, where |Δz| < tolerance, the gradient unchanged into y (hence f'(z))."""
+    Δy/Δz into z, or, where |Δz| < tolerance, times f'(z): ``derivative(z, y)``
+    (:mod:`explainimg.engine.derivatives`), or without one the gradient unchanged into y,
+    which the layer's own gradient then carries into z."""
 
-    def backward(upstream: Any, z: Any, y: Any, z_ref: Any, y_ref: Any) -> tuple[Any, Any]:
+    def backward(upstream: Any, z: Any, y: Any, z_ref: Any, y_ref: Any) -> Any:
         delta = z - z_ref
         small = ops.abs(delta) < tolerance
         # The division where |Δz| is small is never selected; 1 keeps it finite.
-        into_z = ops.where(small, 0.0, upstream * (y - y_ref) / ops.where(small, 1.0, delta))
-        return into_z, ops.where(small, upstream, 0.0)
+        rescaled = upstream * (y - y_ref) / ops.where(small, 1.0, delta)
+        if derivative is not None:
+            return ops.where(small, upstream * derivative(z, y), rescaled)
+        return ops.where(small, 0.0, rescaled), ops.where(small, upstream, 0.0)
 
     return backward
