@@ -2,12 +2,14 @@
 
 ``python -m tests.backend_worker CASES.json OUT.npz``: CASES.json is a list of
 {"name", "model" (a .keras path), "images" (a .npy path), "targets", "methods": [[key,
-options], ...]}; OUT.npz gets "{name}/{key}/{maps|scores|probas}" arrays ("key+aug" for a
-CAM method's ``smooth`` option; "/attributions" for methods with signed values) and "backend".
+options], ...], optionally "imports": modules that register the model's classes}; OUT.npz
+gets "{name}/{key}/{maps|scores|probas}" arrays ("key+aug" for a CAM method's ``smooth``
+option; "/attributions" for methods with signed values) and "backend".
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -25,6 +27,8 @@ def explain_cases(cases: list[dict]) -> dict[str, np.ndarray]:
     """Heatmaps, scores and probabilities of every (case, method), keyed as described above."""
     results: dict[str, np.ndarray] = {}
     for case in cases:
+        for module in case.get("imports", []):
+            importlib.import_module(module)
         model = keras.saving.load_model(case["model"], compile=False)
         images = np.load(case["images"])
         for key, options in case["methods"]:

@@ -85,6 +85,19 @@ def _run_under(backend: str, *args: str, timeout: int = 1800) -> subprocess.Comp
     )
 
 
+# KerasHub models (issue 21: the catalogue on every model kind, the same maps on TensorFlow
+# and JAX): a CNN gets the new engine paths, the ViT those that apply to tokens (LRP refuses
+# attention by design, tests/test_model_kinds.py).
+HUB = importlib.util.find_spec("keras_hub") is not None
+HUB_METHODS = {
+    "hub_resnet": ("eigencam", "ablationcam", "shapleycam", "fullgrad", "deeplift", "lrp"),
+    "hub_vit": ("eigencam", "fullgrad", "deeplift"),
+}
+if HUB:
+    from tests.hub_models import HUB_FAMILIES
+
+    MODELS |= {name: HUB_FAMILIES[name.removeprefix("hub_")] for name in HUB_METHODS}
+
 EVERY_METHOD_ON = {"functional_skip"}
 """The model every method is compared on; the others get one method per engine path (each
 method costs every backend a compilation per model, and the methods of one engine path differ
@@ -92,6 +105,8 @@ only in arithmetic on the same tensors)."""
 
 
 def _methods(name: str) -> list[list]:
+    if name in HUB_METHODS:
+        return [[key, dict(CHEAP.get(key, {}))] for key in HUB_METHODS[name]]
     methods = []
     for key in METHODS:
         if name not in EVERY_METHOD_ON and key not in ONE_PER_ENGINE_PATH:
@@ -119,6 +134,8 @@ def cases_file(tmp_path_factory) -> Path:
             images = images / 127.5 - 1.0
         model.save(folder / f"{name}.keras")
         np.save(folder / f"{name}.npy", images.astype(np.float32))
+        if name in HUB_METHODS:
+            images = images / 255.0
         targets = [[0, 1], [1, 0], [1, 1]] if name == "binary" else [[0, 2], [1, 3], [2, 0]]
         cases.append(
             {
@@ -127,6 +144,7 @@ def cases_file(tmp_path_factory) -> Path:
                 "images": str(folder / f"{name}.npy"),
                 "targets": targets,
                 "methods": _methods(name),
+                "imports": ["keras_hub"] if name in HUB_METHODS else [],
             }
         )
     path = folder / "cases.json"

@@ -335,3 +335,59 @@ def test_keras_hub_preprocessor_is_applied_once_with_preprocess_model():
         np.testing.assert_allclose(a.heatmap, b.heatmap, atol=1e-5)
         assert a.score == pytest.approx(b.score, abs=1e-5)
     np.testing.assert_array_equal(np.asarray(ours.image), np.round(raw).astype(np.uint8))
+
+
+# Every method of the catalogue on a KerasHub CNN and vision transformer (issue 21); the same
+# maps on TensorFlow, JAX and PyTorch for the new engine paths: tests/test_backends.py.
+CATALOGUE_OPTIONS = {
+    "scorecam": {"max_channels": 8},
+    "ablationcam": {"max_channels": 8},
+    "smoothgrad": {"samples": 2},
+    "vargrad": {"samples": 2},
+    "squaregrad": {"samples": 2},
+    "integrated_gradients": {"steps": 2},
+    "occlusion": {"patch_size": 16, "stride": 16},
+    "rise": {"masks": 8},
+}
+LRP_ON_VIT = (
+    "LRP has no rule for layer '{backbone}/vit_patching_and_embedding/position_embedding' "
+    "(Embedding): no relevance rule covers this layer type. Its relevance would not be "
+    "accounted for; use another method for this model."
+)
+
+
+@pytest.mark.slow
+@requires_tensorflow
+@pytest.mark.parametrize("family", ["resnet", "vit"])
+def test_every_catalogue_method_explains_keras_hub_models(family):
+    pytest.importorskip("keras_hub")
+    model = HUB_FAMILIES[family]()
+    height, width = input_size(family)
+    images = np.random.default_rng(4).uniform(0, 1, (2, height, width, 3)).astype("float32")
+    before = builders.weights_of(model)
+    for key, method_class in ei.methods.METHODS.items():
+        method = method_class(**CATALOGUE_OPTIONS.get(key, {}))
+        if family == "vit" and key == "lrp":
+            with pytest.raises(ei.ExplanationError) as caught:
+                ei.Explainer(model, method=method).explain_batch(images, top=2)
+            assert str(caught.value) == LRP_ON_VIT.format(backbone=model.backbone.name)
+            continue
+        expls = ei.Explainer(model, method=method).explain_batch(images, top=2)
+        side = (height, width) if method.resolution == "input" else (4, 4)
+        # A target may have an all-zero map (nothing at the layer speaks for it); not all.
+        peaks = [target.heatmap.max() for expl in expls for target in expl.targets]
+        assert max(peaks) == pytest.approx(1.0), key
+        for expl in expls:
+            assert expl.error is None, key
+            for target in expl.targets:
+                assert target.heatmap.shape == side, key
+                assert np.isfinite(target.heatmap).all(), key
+                assert target.heatmap.min() >= 0, key
+                assert target.heatmap.max() in (0.0, pytest.approx(1.0)), key
+                if method.signed:
+                    assert target.attribution.shape == (height, width), key
+                    assert np.isfinite(target.attribution).all(), key
+    assert all(
+        np.array_equal(a, b) for a, b in zip(before, builders.weights_of(model), strict=True)
+    )
+    assert _no_hooks_left(model)
