@@ -41,24 +41,9 @@ def first_component(values: Any) -> Any:
     return ops.reshape(ops.relu(agreeing_with_mean(projection, flat)), (-1, height, width))
 
 
-FLAT_MEAN = 1e-4
-"""The positions' means over channels count as flat when their spread is below this share of
-the values' own spread: then the norm decides the sign."""
-
-
-def _centred(values: Any) -> Any:
-    return values - ops.mean(values, axis=1, keepdims=True)
-
-
 def agreeing_with_mean(projection: Any, flat: Any) -> Any:
     """The (B, n) ``projection`` of the (B, n, c) values ``flat``, its sign flipped per image
-    where it correlates negatively with the values' mean over channels, or, where those means
-    are flat (a layer normalisation's tokens: each token's mean is its shift), with the
-    values' norm."""
-    mean = _centred(ops.mean(flat, axis=-1))
-    norm = _centred(ops.sqrt(ops.sum(flat * flat, axis=-1)))
-    spread = ops.sqrt(ops.mean(_centred(flat) ** 2, axis=(1, 2)))
-    is_flat = ops.sqrt(ops.mean(mean * mean, axis=1)) <= FLAT_MEAN * spread
-    guide = ops.where(is_flat[:, None], norm, mean)
-    agreement = ops.sum(projection * guide, axis=1)
+    where it correlates negatively with the values' mean over channels."""
+    mean = ops.mean(flat, axis=-1)
+    agreement = ops.sum(projection * (mean - ops.mean(mean, axis=1, keepdims=True)), axis=1)
     return ops.where(agreement < 0, -1.0, 1.0)[:, None] * projection
