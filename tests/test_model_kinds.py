@@ -39,16 +39,29 @@ def _no_hooks_left(model: keras.Model) -> bool:
     return all("call" not in vars(ref.layer) for ref in all_layers(model))
 
 
+def _assert_left_as_it_was(model: keras.Model, before: list[np.ndarray]) -> None:
+    assert all(
+        np.array_equal(a, b) for a, b in zip(before, builders.weights_of(model), strict=True)
+    )
+    assert _no_hooks_left(model)
+
+
+def _hub_model_and_images(family: str, seed: int, count: int) -> tuple[keras.Model, np.ndarray]:
+    """The tiny KerasHub classifier of ``family`` and ``count`` uniform [0, 1) images of its
+    input size (skipped without KerasHub)."""
+    pytest.importorskip("keras_hub")
+    height, width = input_size(family)
+    images = np.random.default_rng(seed).uniform(0, 1, (count, height, width, 3))
+    return HUB_FAMILIES[family](), images.astype("float32")
+
+
 def _families() -> list:
     return list(HUB_FAMILIES) if ON_TENSORFLOW else list(JAX_FAMILIES)
 
 
 @pytest.mark.parametrize("family", _families())
 def test_keras_hub_classifier_is_explained_in_one_call(family):
-    pytest.importorskip("keras_hub")
-    model = HUB_FAMILIES[family]()
-    height, width = input_size(family)
-    images = np.random.default_rng(0).uniform(0, 1, (3, height, width, 3)).astype("float32")
+    model, images = _hub_model_and_images(family, seed=0, count=3)
     before = builders.weights_of(model)
 
     batch = ei.Explainer(model).explain_batch(images, top=2)
@@ -69,10 +82,7 @@ def test_keras_hub_classifier_is_explained_in_one_call(family):
         np.testing.assert_allclose(ours.heatmap, alone.heatmap, atol=1e-4)
     if family in TRANSFORMER_LAYERS:
         assert batch[0].layer == f"{model.backbone.name}/{TRANSFORMER_LAYERS[family]}"
-    assert all(
-        np.array_equal(a, b) for a, b in zip(before, builders.weights_of(model), strict=True)
-    )
-    assert _no_hooks_left(model)
+    _assert_left_as_it_was(model, before)
 
 
 def _gradcam_on_tokens(model, layer_name, image, class_id):
@@ -360,10 +370,8 @@ LRP_ON_VIT = (
 @requires_tensorflow
 @pytest.mark.parametrize("family", ["resnet", "vit"])
 def test_every_catalogue_method_explains_keras_hub_models(family):
-    pytest.importorskip("keras_hub")
-    model = HUB_FAMILIES[family]()
+    model, images = _hub_model_and_images(family, seed=4, count=2)
     height, width = input_size(family)
-    images = np.random.default_rng(4).uniform(0, 1, (2, height, width, 3)).astype("float32")
     before = builders.weights_of(model)
     for key, method_class in ei.methods.METHODS.items():
         method = method_class(**CATALOGUE_OPTIONS.get(key, {}))
@@ -387,7 +395,4 @@ def test_every_catalogue_method_explains_keras_hub_models(family):
                 if method.signed:
                     assert target.attribution.shape == (height, width), key
                     assert np.isfinite(target.attribution).all(), key
-    assert all(
-        np.array_equal(a, b) for a, b in zip(before, builders.weights_of(model), strict=True)
-    )
-    assert _no_hooks_left(model)
+    _assert_left_as_it_was(model, before)
