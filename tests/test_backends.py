@@ -134,10 +134,10 @@ def cases_file(tmp_path_factory) -> Path:
         images = np.random.default_rng(11).uniform(0, 255, (3, size, size, 3))
         if name == "mobilenet_v2":
             images = images / 127.5 - 1.0
-        model.save(folder / f"{name}.keras")
-        np.save(folder / f"{name}.npy", images.astype(np.float32))
         if name in HUB_METHODS:
             images = images / 255.0
+        model.save(folder / f"{name}.keras")
+        np.save(folder / f"{name}.npy", images.astype(np.float32))
         targets = [[0, 1], [1, 0], [1, 1]] if name == "binary" else [[0, 2], [1, 3], [2, 0]]
         cases.append(
             {
