@@ -21,7 +21,7 @@ import explainimg as ei
 from explainimg import metrics
 from explainimg.demo.shapes import make_shapes
 from explainimg.demo.toy import train_shapes_model
-from explainimg.methods import METHODS, ScoreCAM
+from explainimg.methods import ScoreCAM, methods_for
 
 IMAGES = 40
 RANDOMIZED_IMAGES = 10
@@ -61,7 +61,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", action="store_true", help="only the real-photo table")
     parser.add_argument(
-        "--methods", nargs="+", default=list(METHODS), choices=list(METHODS), help="rows to make"
+        "--methods",
+        nargs="+",
+        default=methods_for("graph"),
+        choices=methods_for("graph"),
+        help="rows to make",
     )
     args = parser.parse_args()
     if args.real:

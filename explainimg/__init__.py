@@ -22,6 +22,7 @@ _LAZY = {
     "compare_methods": "explainimg.explain",
     "detection_targets": "explainimg.engine.detections",
     "detection_layer": "explainimg.engine.detections",
+    "similarity_targets": "explainimg.engine.detections",
     "Explainer": "explainimg.explainer",
     "Explanation": "explainimg.explanation",
     "TargetExplanation": "explainimg.explanation",

@@ -132,12 +132,12 @@ def _box_of(
 
 
 def _proba_of(plan: Plan, result: RawResult, i: int, k: int) -> float | None:
-    """The model's probability of target ``k``, or a score function's ``confidence`` (a
-    detector's, in its detection), else None."""
-    if result.probas is not None:
-        return float(result.probas[i, k])
+    """A score function's ``confidence`` (a detector's, in its detection), else the model's
+    probability of target ``k``, else None."""
     confidence = getattr(_score_function(plan, int(result.targets[i, k])), "confidence", None)
-    return None if confidence is None else float(confidence)
+    if confidence is not None:
+        return float(confidence)
+    return None if result.probas is None else float(result.probas[i, k])
 
 
 def no_targets_explanation(

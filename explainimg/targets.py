@@ -234,15 +234,87 @@ class DetectionScore:
 
     @property
     def name(self) -> str:
-        corners = ", ".join(f"{v:.0f}" for v in self.box)
-        where = f"class {self.class_id} at ({corners})"
-        return where if self.confidence is None else f"{where}, p={self.confidence:.2f}"
+        return _detection_name(self.class_id, self.box, self.confidence)
 
     def __call__(self, output: Any) -> Any:
         expected = "a detector's class logits (batch, anchors, classes)"
         _check_rank(output, 3, expected, self, hint='Pass output="cls_logits".')
         _check_below("class_id", self.class_id, output)
         return ops.sum(ops.take(output[..., self.class_id], list(self.anchors), axis=1), axis=1)
+
+
+def _detection_name(class_id: int, box: Sequence[float], confidence: float | None) -> str:
+    corners = ", ".join(f"{v:.0f}" for v in box)
+    where = f"class {class_id} at ({corners})"
+    return where if confidence is None else f"{where}, p={confidence:.2f}"
+
+
+def box_iou(boxes: Any, box: Sequence[float]) -> Any:
+    """IoU of each of ``boxes`` (..., 4) with ``box``, all as (x0, y0, x1, y1): a tensor of
+    shape (...), 0 where a box is empty.
+
+    >>> boxes = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [0, 0, 0, 0]], "float32")
+    >>> [round(float(v), 3) for v in ops.convert_to_numpy(box_iou(boxes, (0, 0, 10, 10)))]
+    [1.0, 0.333, 0.0]
+    """
+    boxes = ops.convert_to_tensor(boxes, "float32")
+    x0, y0, x1, y1 = (boxes[..., i] for i in range(4))
+    width = ops.relu(ops.minimum(x1, box[2]) - ops.maximum(x0, box[0]))
+    height = ops.relu(ops.minimum(y1, box[3]) - ops.maximum(y0, box[1]))
+    inter = width * height
+    areas = ops.relu(x1 - x0) * ops.relu(y1 - y0)
+    own = max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)
+    return ops.divide_no_nan(inter, areas + own - inter)
+
+
+def _floats(values: Any) -> tuple[float, ...]:
+    return tuple(float(v) for v in values)
+
+
+@attrs.frozen
+class DetectionSimilarity:
+    """D-RISE's similarity (Petsiuk et al. 2021) between one detection and the detections of
+    an image: the best, over those detections, of IoU(boxes) x cosine(class-probability
+    vectors). It reads a detector's detections as one tensor (batch, detections,
+    4 + classes): each row a box (x0, y0, x1, y1, input pixels) and its class probabilities,
+    rows past the image's detections all zero
+    (:func:`explainimg.engine.detection_view.detections_of`). ``probabilities`` is the target's
+    class-probability vector: its detection's, or one-hot for a drawn box. The score is a
+    confidence in [0, 1] (``gives_confidence``): the methods that score perturbed images
+    (occlusion, RISE, D-RISE, Score-CAM) read it as they read a class probability.
+
+    >>> rows = np.array([[[0, 0, 8, 8, 0.9, 0.1], [4, 0, 12, 8, 0.1, 0.9]]], "float32")
+    >>> score = DetectionSimilarity(0, (0.0, 0.0, 8.0, 8.0), (1.0, 0.0), 0.9)
+    >>> round(float(ops.convert_to_numpy(score(rows))[0]), 4), score.name
+    (0.9939, 'class 0 at (0, 0, 8, 8), p=0.90')
+    """
+
+    gives_confidence = True
+
+    class_id: int = attrs.field(validator=_class_id)
+    box: tuple[float, float, float, float] = attrs.field(converter=tuple)
+    probabilities: tuple[float, ...] = attrs.field(converter=_floats)
+    confidence: float | None = None
+
+    @property
+    def input_box(self) -> tuple[float, float, float, float]:
+        """The box this score explains, in input pixels: the explanation's ``box``."""
+        return self.box
+
+    @property
+    def name(self) -> str:
+        return _detection_name(self.class_id, self.box, self.confidence)
+
+    def __call__(self, output: Any) -> Any:
+        expected = "a detector's detections (batch, detections, 4 + classes)"
+        _check_rank(output, 3, expected, self)
+        probabilities = output[..., 4:]
+        target = ops.convert_to_tensor(np.asarray(self.probabilities, "float32"))
+        cosine = ops.divide_no_nan(
+            ops.sum(probabilities * target, axis=-1),
+            ops.sqrt(ops.sum(ops.square(probabilities), axis=-1)) * ops.sqrt(ops.sum(target**2)),
+        )
+        return ops.max(box_iou(output[..., :4], self.box) * cosine, axis=1)
 
 
 def is_score_function(target: Any) -> bool:

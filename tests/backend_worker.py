@@ -1,8 +1,9 @@
 """Explains saved models under whatever KERAS_BACKEND this process runs, for comparison.
 
 ``python -m tests.backend_worker CASES.json OUT.npz``: CASES.json is a list of
-{"name", "model" (a .keras path), "images" (a .npy path), "targets", "methods": [[key,
-options], ...], optionally "imports": modules that register the model's classes}; OUT.npz
+{"name", "model" (a .keras path), "images" (a .npy path), "targets" (or "top", for a
+detector's own detections), "methods": [[key, options], ...], optionally "imports": modules
+that register the model's classes}; OUT.npz
 gets "{name}/{key}/{maps|scores|probas}" arrays ("key+aug" for a CAM method's ``smooth``
 option; "/attributions" for methods with signed values) and "backend".
 """
@@ -34,7 +35,9 @@ def explain_cases(cases: list[dict]) -> dict[str, np.ndarray]:
         for key, options in case["methods"]:
             method = METHODS[key](**options)
             explainer = ei.Explainer(model, method=method)
-            expls = explainer.explain_batch(images, targets=case["targets"])
+            expls = explainer.explain_batch(
+                images, targets=case.get("targets"), top=case.get("top")
+            )
             smoothing = f"+{options['smooth']}" if options.get("smooth") else ""
             prefix = f"{case['name']}/{key}{smoothing}"
             results[f"{prefix}/maps"] = np.stack(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+from keras import ops
 
 NUM_CLASSES = 3
 SIZE = 64
@@ -74,3 +75,18 @@ def tiny_retinanet(*, seed: int = 0, threshold: float = 0.0) -> keras.Model:
 def random_image(seed: int = 0) -> np.ndarray:
     """A (SIZE, SIZE, 3) float32 image of uniform noise in [0, 1]."""
     return np.random.default_rng(seed).uniform(0, 1, (SIZE, SIZE, 3)).astype("float32")
+
+
+def numpy_anchor_boxes(detector, image):
+    """Each anchor's decoded box (x0, y0, x1, y1), in NumPy from the raw deltas: the
+    anchors' centres moved by dx * w, dy * h, sizes scaled by exp(dw), exp(dh)."""
+    batch = image[None]
+    raw = {k: ops.convert_to_numpy(v)[0] for k, v in detector(batch, training=False).items()}
+    anchors = detector.anchor_generator(batch)
+    y0, x0, y1, x1 = np.concatenate([ops.convert_to_numpy(a) for a in anchors.values()]).T
+    w, h = x1 - x0, y1 - y0
+    dx, dy, dw, dh = raw["bbox_regression"].T
+    cx, cy = x0 + w / 2 + dx * w, y0 + h / 2 + dy * h
+    w, h = np.exp(dw) * w, np.exp(dh) * h
+    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+    return boxes, raw["cls_logits"]

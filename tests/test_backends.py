@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import explainimg as ei
-from explainimg.methods import METHODS
+from explainimg.methods import methods_for
 from tests import builders
 from tests.backend_worker import explain_cases
 from tests.reference import ONE_PER_ENGINE_PATH
@@ -33,6 +33,7 @@ CHEAP = {
     "integrated_gradients": {"steps": 5},
     "occlusion": {"patch_size": 16, "stride": 16},
     "rise": {"masks": 16, "batch_size": 8},
+    "drise": {"masks": 16, "batch_size": 8},
 }
 # Integrated Gradients sums input gradients at points along a path. A ReLU whose input lies
 # within float32 rounding of zero at one of them (3e-9 on "functional_skip" with 8 steps) has
@@ -94,11 +95,17 @@ HUB = importlib.util.find_spec("keras_hub") is not None
 HUB_METHODS = {
     "hub_resnet": ("eigencam", "ablationcam", "shapleycam", "fullgrad", "deeplift", "lrp"),
     "hub_vit": ("gradcam", "fullgrad", "deeplift"),
+    "hub_retinanet": ("gradcam", "drise", "occlusion"),
 }
+"""A RetinaNet (issue 19) explains its own two most confident detections: Grad-CAM through
+the anchors' logits, D-RISE and occlusion through detections decoded in the compiled call
+(KerasHub's NMS run by each backend)."""
 if HUB:
+    from tests.detectors import tiny_retinanet
     from tests.hub_models import HUB_FAMILIES
 
-    MODELS |= {name: HUB_FAMILIES[name.removeprefix("hub_")] for name in HUB_METHODS}
+    MODELS |= {"hub_resnet": HUB_FAMILIES["resnet"], "hub_vit": HUB_FAMILIES["vit"]}
+    MODELS["hub_retinanet"] = tiny_retinanet
 
 EVERY_METHOD_ON = {"functional_skip"}
 """The model every method is compared on; the others get one method per engine path (each
@@ -110,7 +117,7 @@ def _methods(name: str) -> list[list]:
     if name in HUB_METHODS:
         return [[key, dict(CHEAP.get(key, {}))] for key in HUB_METHODS[name]]
     methods = []
-    for key in METHODS:
+    for key in methods_for("graph"):
         if name not in EVERY_METHOD_ON and key not in ONE_PER_ENGINE_PATH:
             continue
         options = dict(CHEAP.get(key, {}))
@@ -139,12 +146,13 @@ def cases_file(tmp_path_factory) -> Path:
         model.save(folder / f"{name}.keras")
         np.save(folder / f"{name}.npy", images.astype(np.float32))
         targets = [[0, 1], [1, 0], [1, 1]] if name == "binary" else [[0, 2], [1, 3], [2, 0]]
+        chosen = {"top": 2} if name == "hub_retinanet" else {"targets": targets}
         cases.append(
             {
                 "name": name,
                 "model": str(folder / f"{name}.keras"),
                 "images": str(folder / f"{name}.npy"),
-                "targets": targets,
+                **chosen,
                 "methods": _methods(name),
                 "imports": ["keras_hub"] if name in HUB_METHODS else [],
             }

@@ -17,7 +17,7 @@ from explainimg.targets import Box, DetectionScore
 
 pytest.importorskip("keras_hub")
 
-from detectors import NUM_CLASSES, SIZE, tiny_retinanet
+from detectors import NUM_CLASSES, SIZE, numpy_anchor_boxes, tiny_retinanet
 
 pytestmark = pytest.mark.core
 
@@ -30,21 +30,6 @@ def detector():
 @pytest.fixture(scope="module")
 def image():
     return np.random.default_rng(0).uniform(0, 1, (SIZE, SIZE, 3)).astype("float32")
-
-
-def _numpy_anchor_boxes(detector, image):
-    """Each anchor's decoded box (x0, y0, x1, y1), in NumPy from the raw deltas: the
-    anchors' centres moved by dx * w, dy * h, sizes scaled by exp(dw), exp(dh)."""
-    batch = image[None]
-    raw = {k: ops.convert_to_numpy(v)[0] for k, v in detector(batch, training=False).items()}
-    anchors = detector.anchor_generator(batch)
-    y0, x0, y1, x1 = np.concatenate([ops.convert_to_numpy(a) for a in anchors.values()]).T
-    w, h = x1 - x0, y1 - y0
-    dx, dy, dw, dh = raw["bbox_regression"].T
-    cx, cy = x0 + w / 2 + dx * w, y0 + h / 2 + dy * h
-    w, h = np.exp(dw) * w, np.exp(dh) * h
-    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
-    return boxes, raw["cls_logits"]
 
 
 def _numpy_score(boxes, logits, box, class_id, *, same_class=True):
@@ -72,7 +57,7 @@ def test_detections_are_those_of_predict(detector, image):
 
 
 def test_detection_score_equals_numpy_from_raw_outputs_and_anchors(detector, image):
-    boxes, logits = _numpy_anchor_boxes(detector, image)
+    boxes, logits = numpy_anchor_boxes(detector, image)
     targets = detection_targets(detector, image)
     expl = ei.explain_prediction(
         detector, image, output="cls_logits", targets=targets, layer=detection_layer(detector)
@@ -85,7 +70,7 @@ def test_detection_score_equals_numpy_from_raw_outputs_and_anchors(detector, ima
 
 
 def test_box_score_matches_anchors_by_iou_only(detector, image):
-    boxes, logits = _numpy_anchor_boxes(detector, image)
+    boxes, logits = numpy_anchor_boxes(detector, image)
     (target,) = detection_targets(detector, image, boxes=[Box(10, 12, 40, 44, class_id=2)])
     expected, matched = _numpy_score(boxes, logits, (10, 12, 40, 44), 2, same_class=False)
     got = float(ops.convert_to_numpy(target(ops.convert_to_tensor(logits[None])))[0])

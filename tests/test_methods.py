@@ -22,6 +22,7 @@ from explainimg.methods import (
     SmoothGrad,
     SquareGrad,
     VarGrad,
+    methods_for,
 )
 from explainimg.methods.integrated_gradients import integrated_gradients
 from explainimg.methods.smoothing import gaussian_smooth
@@ -282,6 +283,7 @@ def test_model_unchanged_by_guided_and_masking_methods(method):
     np.testing.assert_array_equal(model.predict(x[np.newaxis], verbose=0), before)
 
 
+CLASSIFIER_METHODS = methods_for("graph")
 ON_OBJECT_IMAGES = 50
 # RISE's 1000 default masks are 50,000 forward passes here; 500 keep the test short, and
 # 16-pixel cells keeping 3/4 of the image suit these 64 x 64 images (tests/test_blackbox.py).
@@ -296,7 +298,7 @@ _NOISY_GRADIENTS = {"smoothgrad", "vargrad", "squaregrad"}
     "key",
     [
         pytest.param(k, marks=trained_under_tensorflow) if k in _NOISY_GRADIENTS else k
-        for k in METHODS
+        for k in CLASSIFIER_METHODS
     ],
 )
 def test_every_method_puts_more_heat_on_the_object(shapes_model, key):
@@ -334,10 +336,10 @@ if _JAX:
 
 def _methods_on(architecture: str) -> list[str]:
     if _JAX:
-        return [key for key in METHODS if key not in ONE_PER_ENGINE_PATH]
+        return [key for key in CLASSIFIER_METHODS if key not in ONE_PER_ENGINE_PATH]
     if architecture == "MobileNetV2":
-        return list(METHODS)
-    return [key for key in METHODS if key in ONE_PER_ENGINE_PATH]
+        return list(CLASSIFIER_METHODS)
+    return [key for key in CLASSIFIER_METHODS if key in ONE_PER_ENGINE_PATH]
 
 
 @pytest.mark.slow

@@ -40,12 +40,14 @@ ImageTargets = Callable[[Any, Any, Any], tuple[list[Any], str | None]]
 @attrs.frozen
 class Choices:
     """What the user chose about the model: the ``layer`` (None: automatic), the ``method``'s
-    key and whether it ``needs_layer``, the ``image_input`` and ``output`` of a model with
-    several, a transformer's ``token_grid`` and custom ``score_functions``."""
+    key, whether it ``needs_layer`` and whether it ``reads_confidences`` of perturbed
+    images, the ``image_input`` and ``output`` of a model with several, a transformer's
+    ``token_grid`` and custom ``score_functions``."""
 
     layer: Any = None
     method: str = "gradcam"
     needs_layer: bool = True
+    reads_confidences: bool = False
     image_input: Any = None
     output: Any = None
     token_grid: Any = None

@@ -277,11 +277,10 @@ class CompiledExplainer:
 
     def _run(self, images: Any, extras: Sequence[Any], capture: Capture) -> Any:
         """The explained output of one model run with ``capture``'s hooks in place."""
-        if self._io.channels_first:
-            images = to_channels_first(images)
+        shown = to_channels_first(images) if self._io.channels_first else images
         with intercepted(capture.hooks(), capture.activation_hooks):
-            outputs = self._live_model()(self._io.assemble(images, extras), training=False)
-        return self._io.pick(outputs)
+            outputs = self._live_model()(self._io.assemble(shown, extras), training=False)
+        return self._io.pick(outputs, images)
 
     def _forward(
         self, extras: Sequence[Any], rule: Any = None, with_layer: bool = True

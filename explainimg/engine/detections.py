@@ -26,7 +26,8 @@ from keras import ops
 
 from ..errors import bad_argument, bad_type, said
 from ..inputs.arguments import one_image
-from ..targets import Box, DetectionScore
+from ..targets import Box, DetectionScore, DetectionSimilarity, box_iou
+from .detection_view import decoded_boxes, detection_count, detections_of
 
 MAX_DETECTIONS = 10
 """At most this many detections are explained per image, the most confident first."""
@@ -52,46 +53,22 @@ def _checked_detector(detector: Any) -> keras.Model:
     return detector
 
 
-def _to_xyxy(detector: keras.Model, boxes: Any, height: int, width: int) -> np.ndarray:
-    converted = keras.utils.bounding_boxes.convert_format(
-        boxes, source=detector.bounding_box_format, target="xyxy", height=height, width=width
-    )
-    return np.asarray(ops.convert_to_numpy(converted), np.float32)
-
-
-def anchor_boxes(detector: keras.Model, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For a batch of one image: each anchor's decoded box (A, 4) as (x0, y0, x1, y1) in
-    input pixels, and the raw class logits (A, classes), as the detector's decoder sees
-    them before its NMS."""
-    height, width = int(batch.shape[1]), int(batch.shape[2])
+def _one_pass(detector: keras.Model, batch: np.ndarray) -> tuple[np.ndarray, ...]:
+    """From one forward pass on a batch of one image: each anchor's decoded box (A, 4) as
+    (x0, y0, x1, y1) input pixels, its raw class logits (A, classes), and the detections
+    of ``predict`` with their class probabilities (D, 4 + classes), most confident first."""
     raw = detector(batch, training=False)
-    anchors = detector.anchor_generator(batch)
-    anchors = ops.concatenate(list(anchors.values()), axis=0)
-    boxes = keras.utils.bounding_boxes.decode_deltas_to_boxes(
-        anchors=anchors,
-        boxes_delta=raw["bbox_regression"],
-        encoded_format="center_xywh",
-        anchor_format=detector.anchor_generator.bounding_box_format,
-        box_format=detector.bounding_box_format,
-        image_shape=(height, width, int(batch.shape[3])),
-    )
+    boxes = np.asarray(ops.convert_to_numpy(decoded_boxes(detector, raw, batch)), np.float32)
     logits = np.asarray(ops.convert_to_numpy(raw["cls_logits"])[0], np.float32)
-    return _to_xyxy(detector, boxes, height, width)[0], logits
+    rows = np.asarray(ops.convert_to_numpy(detections_of(detector)(raw, batch)), np.float32)
+    found = rows[0, : detection_count(rows)[0]]
+    order = np.argsort(-found[:, 4:].max(axis=1), kind="stable")
+    return boxes[0], logits, found[order]
 
 
 def iou_with(boxes: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
     """IoU of each of ``boxes`` (N, 4) with ``box``, all as (x0, y0, x1, y1)."""
-    x0 = np.maximum(boxes[:, 0], box[0])
-    y0 = np.maximum(boxes[:, 1], box[1])
-    x1 = np.minimum(boxes[:, 2], box[2])
-    y1 = np.minimum(boxes[:, 3], box[3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    areas = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(
-        boxes[:, 3] - boxes[:, 1], 0, None
-    )
-    own = max(box[2] - box[0], 0) * max(box[3] - box[1], 0)
-    union = areas + own - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0).astype(np.float32)
+    return np.asarray(ops.convert_to_numpy(box_iou(boxes, box)), np.float32)
 
 
 def detection_layer(detector: keras.Model) -> str:
@@ -146,6 +123,20 @@ def _matched(mask: np.ndarray, box: tuple[float, ...], class_id: int) -> tuple[i
     return anchors
 
 
+def _checked_limits(max_detections: Any, iou: Any = IOU) -> None:
+    if not isinstance(iou, (int, float)) or isinstance(iou, bool) or not 0 < iou <= 1:
+        raise bad_argument("iou", "a number in (0, 1]", iou)
+    if isinstance(max_detections, bool) or not isinstance(max_detections, int):
+        raise bad_type("max_detections", "an integer >= 1", max_detections)
+    if max_detections < 1:
+        raise bad_argument("max_detections", "an integer >= 1", max_detections)
+
+
+def _given_boxes(boxes: Any, batch: np.ndarray, classes: int) -> list[Box]:
+    given = [boxes] if isinstance(boxes, Box) else list(boxes)
+    return [_checked_box(box, int(batch.shape[1]), int(batch.shape[2]), classes) for box in given]
+
+
 def detection_targets(
     detector: keras.Model,
     x: Any,
@@ -158,38 +149,55 @@ def detection_targets(
     on image ``x`` (at most ``max_detections``, most confident first; an empty list when
     there is none), or per :class:`~explainimg.targets.Box` of ``boxes``. Pass them as
     ``targets=`` to :func:`explainimg.explain_prediction`, which explains a RetinaNet's
-    ``cls_logits`` on :func:`detection_layer` (:mod:`explainimg.engine.kind_detector`)."""
+    ``cls_logits`` on :func:`detection_layer` (:mod:`explainimg.engine.kind_detector`).
+    The detections are decoded from one forward pass, as ``predict`` decodes them."""
     detector = _checked_detector(detector)
-    if not isinstance(iou, (int, float)) or isinstance(iou, bool) or not 0 < iou <= 1:
-        raise bad_argument("iou", "a number in (0, 1]", iou)
-    if isinstance(max_detections, bool) or not isinstance(max_detections, int):
-        raise bad_type("max_detections", "an integer >= 1", max_detections)
-    if max_detections < 1:
-        raise bad_argument("max_detections", "an integer >= 1", max_detections)
+    _checked_limits(max_detections, iou)
     batch = _image_batch(detector, x)
-    height, width = int(batch.shape[1]), int(batch.shape[2])
-    decoded, logits = anchor_boxes(detector, batch)
+    decoded, logits, found = _one_pass(detector, batch)
     if boxes is not None:
-        given = [boxes] if isinstance(boxes, Box) else list(boxes)
         targets = []
-        for box in given:
-            box = _checked_box(box, height, width, logits.shape[1])
+        for box in _given_boxes(boxes, batch, logits.shape[1]):
             corners = (box.x0, box.y0, box.x1, box.y1)
             anchors = _matched(iou_with(decoded, corners) >= iou, corners, box.class_id)
             targets.append(DetectionScore(box.class_id, anchors, corners, None))
         return targets
-    predicted = detector.predict(batch, verbose=0)
-    count = min(int(np.asarray(predicted["num_detections"])[0]), max_detections)
-    found = _to_xyxy(detector, predicted["boxes"], height, width)[0]
-    labels = np.asarray(predicted["labels"])[0]
-    confidences = np.asarray(predicted["confidence"])[0]
-    order = np.argsort(-confidences[:count], kind="stable")
     top_class = logits.argmax(axis=1)
     targets = []
-    for k in order:
-        corners = tuple(float(v) for v in found[k])
-        class_id = int(labels[k])
+    for row in found[:max_detections]:
+        corners = tuple(float(v) for v in row[:4])
+        class_id = int(row[4:].argmax())
         mask = (iou_with(decoded, corners) >= iou) & (top_class == class_id)
         anchors = _matched(mask, corners, class_id)
-        targets.append(DetectionScore(class_id, anchors, corners, float(confidences[k])))
+        targets.append(DetectionScore(class_id, anchors, corners, float(row[4:].max())))
     return targets
+
+
+def similarity_targets(
+    detector: keras.Model, x: Any, *, boxes: Any = None, max_detections: int = MAX_DETECTIONS
+) -> list[DetectionSimilarity]:
+    """One :class:`~explainimg.targets.DetectionSimilarity` per detection of image ``x``
+    (the detections of :func:`detection_targets`, each with its class-probability vector),
+    or per :class:`~explainimg.targets.Box` of ``boxes`` (its class one-hot): the targets of
+    the methods that score perturbed images (occlusion, RISE, D-RISE, Score-CAM)."""
+    detector = _checked_detector(detector)
+    _checked_limits(max_detections)
+    batch = _image_batch(detector, x)
+    _, logits, found = _one_pass(detector, batch)
+    classes = logits.shape[1]
+    if boxes is not None:
+        return [
+            DetectionSimilarity(
+                box.class_id, (box.x0, box.y0, box.x1, box.y1), np.eye(classes)[box.class_id]
+            )
+            for box in _given_boxes(boxes, batch, classes)
+        ]
+    return [
+        DetectionSimilarity(
+            int(row[4:].argmax()),
+            tuple(float(v) for v in row[:4]),
+            tuple(float(v) for v in row[4:]),
+            float(row[4:].max()),
+        )
+        for row in found[:max_detections]
+    ]

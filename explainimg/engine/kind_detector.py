@@ -9,6 +9,12 @@ with no ``targets=``, every detection of the image (at most
 :data:`~explainimg.engine.detections.MAX_DETECTIONS`, or ``top``, the most confident first);
 each :class:`~explainimg.targets.Box` of ``targets=`` becomes the score of that box.
 
+A method that scores perturbed images (``reads_confidences``: occlusion, RISE, D-RISE,
+Score-CAM) explains the detections instead, decoded inside the compiled call
+(:func:`~explainimg.engine.detection_view.detections_of`), each target being D-RISE's
+similarity to one detection (:class:`~explainimg.targets.DetectionSimilarity`): the class
+logits of anchors matched on the clean image say little once the image is masked.
+
 >>> import keras
 >>> from explainimg.engine.kinds import kind_of
 >>> kind_of(keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3)])).name
@@ -27,9 +33,10 @@ import keras
 import numpy as np
 
 from ..errors import bad_argument, bad_type
-from ..targets import Box
+from ..targets import Box, DetectionScore
 from .anatomy import Anatomy, Choices
-from .detections import MAX_DETECTIONS, detection_layer, detection_targets
+from .detection_view import detections_of
+from .detections import MAX_DETECTIONS, detection_layer, detection_targets, similarity_targets
 from .kind_graph import graph_anatomy
 
 NO_DETECTION = (
@@ -47,7 +54,26 @@ def detector_anatomy(model: keras.Model, choices: Choices) -> Anatomy:
     if layer is None and choices.needs_layer:
         layer = detection_layer(model)
     anatomy = graph_anatomy(model, attrs.evolve(choices, output=output, layer=layer))
-    return attrs.evolve(anatomy, image_targets=partial(detection_image_targets, model))
+    if not choices.reads_confidences:
+        return attrs.evolve(anatomy, image_targets=partial(detection_image_targets, model))
+    _check_no_logit_scores(choices)
+    return attrs.evolve(
+        anatomy,
+        io=attrs.evolve(anatomy.io, derive=detections_of(model)),
+        image_targets=partial(detection_image_targets, model, similarity=True),
+    )
+
+
+def _check_no_logit_scores(choices: Choices) -> None:
+    """A DetectionScore reads anchors' logits, which a perturbing method does not see."""
+    for function in choices.score_functions:
+        if isinstance(function, DetectionScore):
+            raise bad_type(
+                "targets",
+                f"ei.targets.Box or DetectionSimilarity for method {choices.method!r}, which "
+                "scores the detections of perturbed images",
+                function,
+            )
 
 
 def _checked_top(top: Any) -> int:
@@ -60,20 +86,27 @@ def _checked_top(top: Any) -> int:
 
 
 def detection_image_targets(
-    detector: keras.Model, batch: np.ndarray, targets: Any, top: Any
+    detector: keras.Model,
+    batch: np.ndarray,
+    targets: Any,
+    top: Any,
+    *,
+    similarity: bool = False,
 ) -> tuple[list[Any], str | None]:
     """The score functions that explain image ``batch`` (a batch of one) for the user's
     ``targets`` and ``top``, and :data:`NO_DETECTION` when there is none: with no
     ``targets``, the detections (``top`` of them, else at most ``MAX_DETECTIONS``); each
     :class:`~explainimg.targets.Box` of ``targets`` as its box's score; anything else as
-    given (the shared path checks it)."""
+    given (the shared path checks it). ``similarity``: D-RISE's similarities
+    (:func:`~explainimg.engine.detections.similarity_targets`) instead of logit scores."""
+    make = similarity_targets if similarity else detection_targets
     if targets is None:
         count = MAX_DETECTIONS if top is None else _checked_top(top)
-        found = detection_targets(detector, batch, max_detections=count)
+        found = make(detector, batch, max_detections=count)
         return found, None if found else NO_DETECTION
     given = list(targets) if isinstance(targets, (list, tuple)) else [targets]
     boxes = [target for target in given if isinstance(target, Box)]
     if not boxes:
         return targets, None
-    scores = iter(detection_targets(detector, batch, boxes=boxes))
+    scores = iter(make(detector, batch, boxes=boxes))
     return [next(scores) if isinstance(target, Box) else target for target in given], None

@@ -19,7 +19,7 @@ with one output explains it; with several, ``output=`` (a name or an index) must
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -34,7 +34,9 @@ class ModelIO:
     """The model's inputs and outputs as the explainer sees them (flattened, in Keras' order).
 
     ``input_specs``: (shape with batch None, dtype) per input; ``image_input`` and ``output``
-    are positions in the flattened inputs and outputs.
+    are positions in the flattened inputs and outputs. ``derive``, when set by the model's
+    kind, computes the explained output from all outputs and the images instead (a
+    detector's detections: :mod:`explainimg.engine.detection_view`).
     """
 
     input_names: tuple[str, ...]
@@ -44,6 +46,7 @@ class ModelIO:
     output: int
     input_struct: Any = None
     channels_first: bool = False
+    derive: Callable[[Any, Any], Any] | None = None
 
     @property
     def image_spec(self) -> tuple[tuple[int | None, ...], str]:
@@ -69,8 +72,11 @@ class ModelIO:
             return flat[0]
         return keras.tree.pack_sequence_as(self.input_struct, flat)
 
-    def pick(self, outputs: Any) -> Any:
-        """The explained output out of the model's outputs."""
+    def pick(self, outputs: Any, images: Any = None) -> Any:
+        """The explained output out of the model's outputs (``images``: the batch they came
+        from), or ``derive(outputs, images)`` when the model's kind derives it from them."""
+        if self.derive is not None:
+            return self.derive(outputs, images)
         flat = keras.tree.flatten(outputs)
         return flat[self.output]
 

@@ -93,6 +93,14 @@ class OutputHead:
             )
 
     @property
+    def gives_confidences(self) -> bool:
+        """True when every score function says its score is a confidence in [0, 1]
+        (``gives_confidence``, as D-RISE's similarity): methods read it as a probability."""
+        return bool(self.score_functions) and all(
+            getattr(function, "gives_confidence", False) for function in self.score_functions
+        )
+
+    @property
     def has_logits(self) -> bool:
         return self.activation is not None
 
@@ -112,7 +120,8 @@ class OutputHead:
         outputs = ops.cast(outputs, "float32")
         values = ops.cast(logits, "float32") if self.has_logits else outputs
         if self.kind == "custom":
-            return ops.stack(custom_scores(self.score_functions, values), axis=-1), None
+            scores = ops.stack(custom_scores(self.score_functions, values), axis=-1)
+            return scores, scores if self.gives_confidences else None
         if self.kind == "logits":
             return outputs, ops.softmax(outputs, axis=-1)
         if not self.has_logits:

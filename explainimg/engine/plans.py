@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import keras
 
-from ..errors import bad_argument
+from ..errors import bad_argument, said
 from ..methods import Method, get_method
 from .anatomy import Anatomy
 from .compiled import CompiledExplainer
@@ -73,8 +73,21 @@ def plan_for(model: Any, layer: Any, method: Any, choices: Mapping[str, Any] | N
             layer,
         )
     anatomy = dissect(
-        model, layer=layer, method=chosen.key, needs_layer=chosen.needs_layer, **choices
+        model,
+        layer=layer,
+        method=chosen.key,
+        needs_layer=chosen.needs_layer,
+        reads_confidences=chosen.reads_confidences,
+        **choices,
     )
+    if chosen.model_kinds and anatomy.kind not in chosen.model_kinds:
+        kinds = " or ".join(repr(kind) for kind in chosen.model_kinds)
+        raise bad_argument(
+            "method",
+            f"a method for this model; {chosen.key!r} explains models of kind {kinds}",
+            said(f"a model of kind {anatomy.kind!r}"),
+            hint=chosen.other_kinds_hint,
+        )
     compiled = CompiledExplainer(
         model, anatomy.target, anatomy.head, chosen, io=anatomy.io, grid=anatomy.grid
     )

@@ -34,7 +34,7 @@ from .kpcacam import KPCACAM
 from .layercam import LayerCAM
 from .lrp import LRP
 from .occlusion import Occlusion
-from .rise import RISE
+from .rise import DRISE, RISE
 from .saliency import Saliency
 from .scorecam import ScoreCAM
 from .shapleycam import ShapleyCAM
@@ -56,6 +56,7 @@ METHODS: dict[str, type[Method]] = {
         GuidedGradCAM,
         Occlusion,
         RISE,
+        DRISE,
         HiResCAM,
         XGradCAM,
         GradCAMElementWise,
@@ -77,6 +78,7 @@ METHODS: dict[str, type[Method]] = {
 }
 
 __all__ = [
+    "DRISE",
     "KPCACAM",
     "LRP",
     "METHODS",
@@ -109,7 +111,18 @@ __all__ = [
     "VarGrad",
     "XGradCAM",
     "get_method",
+    "methods_for",
 ]
+
+
+def methods_for(kind: str) -> list[str]:
+    """The keys of the methods that explain a model of ``kind`` (a registered model kind:
+    :mod:`explainimg.engine.kinds`), in the order of ``METHODS``.
+
+    >>> "drise" in methods_for("detector"), "drise" in methods_for("graph")
+    (True, False)
+    """
+    return [key for key, cls in METHODS.items() if not cls.model_kinds or kind in cls.model_kinds]
 
 
 def get_method(method: Any) -> Method:

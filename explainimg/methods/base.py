@@ -114,6 +114,13 @@ class Method:
     signed: ClassVar[bool] = False
     second_order: ClassVar[bool] = False
     smoothings: ClassVar[tuple[str, ...]] = ()
+    reads_confidences: ClassVar[bool] = False
+    """True for methods that read ``ctx.class_confidences`` of perturbed images (a detector
+    then gives them D-RISE's similarity: :mod:`explainimg.engine.detection_view`)."""
+    model_kinds: ClassVar[tuple[str, ...]] = ()
+    """The model kinds (:mod:`explainimg.engine.kinds`) the method explains; () for all."""
+    other_kinds_hint: ClassVar[str] = ""
+    """What to use instead on a model of another kind (the hint of the refusal)."""
 
     smooth: str | None = attrs.field(default=None, kw_only=True, validator=_check_smooth)
 

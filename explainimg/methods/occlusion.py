@@ -99,6 +99,7 @@ class Occlusion(Method):
     key: ClassVar[str] = "occlusion"
     title: ClassVar[str] = "Occlusion"
     needs_layer: ClassVar[bool] = False
+    reads_confidences: ClassVar[bool] = True
     resolution: ClassVar[str] = "input"
     passes: ClassVar[str] = (
         "1 forward + one forward per patch position (about 100 by default), shared by all targets"

@@ -83,6 +83,7 @@ class RISE(Method):
     key: ClassVar[str] = "rise"
     title: ClassVar[str] = "RISE"
     needs_layer: ClassVar[bool] = False
+    reads_confidences: ClassVar[bool] = True
     resolution: ClassVar[str] = "input"
     passes: ClassVar[str] = "one forward per mask, shared by all targets"
 
@@ -124,3 +125,28 @@ class RISE(Method):
             self.batch_size,
         )
         return confidences, masks_of(ops.arange(self.masks, dtype="int32"))
+
+
+@attrs.frozen
+class DRISE(RISE):
+    """D-RISE: RISE for an object detector (Petsiuk et al., 2021), each detection's map the
+    similarity of the masked image's detections to it (IoU of the boxes times the cosine of
+    the class-probability vectors, the best over the detections), averaged per pixel over the
+    masks weighted by how much of the pixel each keeps, divided by the maximum.
+
+    The masks are RISE's; the defaults are the paper's for detectors (1000 masks of 16-pixel
+    cells, each kept with probability 0.5). The similarity is
+    :class:`~explainimg.targets.DetectionSimilarity`, on the detections decoded inside the
+    compiled call (docs/detection.md).
+
+    >>> DRISE().masks, DRISE().cell_size, DRISE.model_kinds
+    (1000, 16, ('detector',))
+    """
+
+    key: ClassVar[str] = "drise"
+    title: ClassVar[str] = "D-RISE"
+    model_kinds: ClassVar[tuple[str, ...]] = ("detector",)
+    other_kinds_hint: ClassVar[str] = "For a classifier, use method='rise'."
+
+    masks: int = attrs.field(default=1000, validator=integer_at_least("masks", 1))
+    cell_size: int = attrs.field(default=16, validator=integer_at_least("cell_size", 1))

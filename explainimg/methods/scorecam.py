@@ -78,6 +78,7 @@ class ScoreCAM(PerChannelPassesCAM):
 
     key: ClassVar[str] = "scorecam"
     title: ClassVar[str] = "Score-CAM"
+    reads_confidences: ClassVar[bool] = True
 
     def channel_terms(self, ctx: Context, k: int) -> Any:
         if "scorecam" not in ctx.memo:

@@ -1,0 +1,207 @@
+"""D-RISE and the other perturbing methods on a KerasHub RetinaNet: the detections decoded
+inside the compiled call against ``predict``, D-RISE's similarity against NumPy, D-RISE's and
+occlusion's maps against a reference built from ``predict`` on each masked image, and the
+named refusals. The RetinaNet is tiny with random weights (tests/detectors.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from keras import ops
+
+import explainimg as ei
+from explainimg.engine.detection_view import detection_count, detections_of
+from explainimg.methods import DRISE, Occlusion, ScoreCAM
+from explainimg.methods.occlusion import patch_masks
+from explainimg.methods.rise import rise_factors
+from explainimg.targets import Box, DetectionScore, DetectionSimilarity
+
+pytest.importorskip("keras_hub")
+pytestmark = pytest.mark.core
+
+from detectors import NUM_CLASSES, SIZE, numpy_anchor_boxes, random_image, tiny_retinanet  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return tiny_retinanet()
+
+
+@pytest.fixture(scope="module")
+def image():
+    return random_image()
+
+
+def _sigmoid(values):
+    return 1 / (1 + np.exp(-values))
+
+
+def _predicted_rows(detector, image):
+    """The detections of ``predict`` on ``image``, each as (x0, y0, x1, y1, probabilities):
+    the probability vector is the sigmoid of the logits of the anchor whose NumPy-decoded
+    box is the detection's box."""
+    predicted = detector.predict(image[None], verbose=0)
+    boxes, logits = numpy_anchor_boxes(detector, image)
+    rows = []
+    for k in range(int(predicted["num_detections"][0])):
+        y0, x0, y1, x1 = predicted["boxes"][0, k]
+        anchor = np.abs(boxes - (x0, y0, x1, y1)).sum(axis=1).argmin()
+        rows.append(np.concatenate([(x0, y0, x1, y1), _sigmoid(logits[anchor])]))
+    return np.array(rows, np.float64).reshape(-1, 4 + NUM_CLASSES)
+
+
+def _numpy_similarity(rows, box, probabilities):
+    """max over rows of IoU(row box, box) x cosine(row probabilities, probabilities)."""
+    if len(rows) == 0:
+        return 0.0
+    x0, y0, x1, y1 = box
+    width = np.clip(np.minimum(rows[:, 2], x1) - np.maximum(rows[:, 0], x0), 0, None)
+    height = np.clip(np.minimum(rows[:, 3], y1) - np.maximum(rows[:, 1], y0), 0, None)
+    areas = (rows[:, 2] - rows[:, 0]) * (rows[:, 3] - rows[:, 1])
+    iou = width * height / (areas + (x1 - x0) * (y1 - y0) - width * height)
+    target = np.asarray(probabilities)
+    cosine = rows[:, 4:] @ target / (np.linalg.norm(rows[:, 4:], axis=1) * np.linalg.norm(target))
+    return float((iou * cosine).max())
+
+
+def _normalised(values):
+    values = np.maximum(values, 0)
+    return values / values.max()
+
+
+def test_in_graph_detections_are_those_of_predict_with_their_probabilities(detector, image):
+    batch = image[None]
+    rows = ops.convert_to_numpy(detections_of(detector)(detector(batch), batch))[0]
+    expected = _predicted_rows(detector, image)
+    assert detection_count(rows[None]) == [len(expected)] and len(expected) > 1
+    np.testing.assert_allclose(rows[: len(expected)], expected, atol=1e-4)
+    assert not rows[len(expected) :].any()
+
+
+def test_similarity_equals_numpy():
+    rows = np.random.default_rng(3).uniform(0, 1, (2, 4, 4 + NUM_CLASSES)).astype("float32")
+    rows[..., 2:4] += rows[..., 0:2]  # x1 > x0, y1 > y0
+    rows[1, 2:] = 0.0  # image 1 has two detections
+    box, probabilities = (0.2, 0.1, 1.1, 0.9), (0.7, 0.2, 0.1)
+    got = ops.convert_to_numpy(DetectionSimilarity(0, box, probabilities)(rows))
+    expected = [_numpy_similarity(rows[i, :n], box, probabilities) for i, n in ((0, 4), (1, 2))]
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("method", [DRISE(masks=4), ScoreCAM(max_channels=4)], ids=repr)
+def test_each_detection_is_most_similar_to_itself(detector, image, method):
+    targets = ei.similarity_targets(detector, image)
+    expl = ei.explain_prediction(detector, image, method=method)
+    assert [t.target_name for t in expl.targets] == [t.name for t in targets]
+    assert [t.score for t in expl.targets] == pytest.approx([1.0] * len(targets), abs=1e-5)
+    assert [t.proba for t in expl.targets] == pytest.approx([t.confidence for t in targets])
+    assert [t.box for t in expl.targets] == [pytest.approx(t.box) for t in targets]
+
+
+def test_drise_map_equals_a_reference_from_predict_on_each_masked_image(detector, image):
+    method = DRISE(masks=12, cell_size=16, seed=5)
+    expl = ei.explain_prediction(detector, image, method=method, top=2)
+    rows, grids, columns = rise_factors(5, 12, 16, 0.5, (SIZE, SIZE))
+    masks = rows @ grids @ columns
+    found = ei.similarity_targets(detector, image, max_detections=2)
+    scores = np.array(
+        [
+            [
+                _numpy_similarity(
+                    _predicted_rows(detector, image * mask[..., None]), t.box, t.probabilities
+                )
+                for t in found
+            ]
+            for mask in masks
+        ]
+    )
+    for k, target in enumerate(expl.targets):
+        expected = np.tensordot(scores[:, k], masks, axes=1) / masks.sum(axis=0)
+        assert target.heatmap.shape == (SIZE, SIZE)
+        np.testing.assert_allclose(target.heatmap, _normalised(expected), atol=1e-4)
+
+
+def test_occlusion_on_a_detector_is_the_similarity_drop(detector, image):
+    method = Occlusion(patch_size=32, stride=32, baseline=0.0)
+    box = Box(8, 8, 40, 40, class_id=1)
+    (target,) = ei.explain_prediction(detector, image, method=method, targets=[box]).targets
+    one_hot = np.eye(NUM_CLASSES)[1]
+    corners = (8, 8, 40, 40)
+    clean = _numpy_similarity(_predicted_rows(detector, image), corners, one_hot)
+    masks = patch_masks((SIZE, SIZE), 32, 32)
+    drops = [
+        clean
+        - _numpy_similarity(_predicted_rows(detector, image * (1 - m[..., None])), corners, one_hot)
+        for m in masks
+    ]
+    expected = np.tensordot(drops, masks, axes=1) / masks.sum(axis=0)
+    assert target.box == (8, 8, 40, 40) and target.score == pytest.approx(clean, abs=1e-5)
+    np.testing.assert_allclose(target.heatmap, _normalised(expected), atol=1e-4)
+
+
+def test_drise_is_seeded_and_keeps_the_detector_and_image(detector, image):
+    before = [w.copy() for w in detector.get_weights()]
+    copy = image.copy()
+    first, again, other = (
+        ei.explain_prediction(detector, image, method=DRISE(masks=8, seed=s), top=1)
+        for s in (1, 1, 2)
+    )
+    assert np.array_equal(first.targets[0].heatmap, again.targets[0].heatmap)
+    assert not np.allclose(first.targets[0].heatmap, other.targets[0].heatmap)
+    assert np.isfinite(first.targets[0].heatmap).all()
+    assert np.array_equal(image, copy)
+    assert all(np.array_equal(a, b) for a, b in zip(before, detector.get_weights(), strict=True))
+
+
+def test_a_batch_gives_each_image_its_own_detections(detector):
+    images = np.stack([random_image(1), random_image(2)])
+    expls = ei.Explainer(detector, method=DRISE(masks=4)).explain_batch(images, top=1)
+    for picture, expl in zip(images, expls, strict=True):
+        (first,) = ei.similarity_targets(detector, picture, max_detections=1)
+        assert expl.targets[0].target_name == first.name
+
+
+def test_drise_on_a_classifier_says_what_to_use():
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
+    with pytest.raises(ValueError) as error:
+        ei.explain_prediction(model, np.zeros((8, 8, 3), "float32"), method="drise")
+    assert str(error.value) == (
+        "method: expected a method for this model; 'drise' explains models of kind "
+        "'detector', got a model of kind 'graph'. For a classifier, use method='rise'."
+    )
+
+
+def test_logit_scores_are_refused_by_a_perturbing_method(detector, image):
+    (score,) = ei.detection_targets(detector, image, max_detections=1)
+    assert isinstance(score, DetectionScore)
+    with pytest.raises(TypeError) as error:
+        ei.explain_prediction(detector, image, method=DRISE(masks=2), targets=[score])
+    assert str(error.value).startswith(
+        "targets: expected ei.targets.Box or DetectionSimilarity for method 'drise', which "
+        "scores the detections of perturbed images, got DetectionScore"
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"masks": 0}, "masks: expected an integer >= 1, got 0"),
+        ({"cell_size": 2.5}, "cell_size: expected an integer >= 1, got float"),
+        (
+            {"probability": 1.0},
+            "probability: expected a number between 0 and 1 (exclusive), got 1.0",
+        ),
+    ],
+)
+def test_drise_settings_are_checked(options, message):
+    with pytest.raises((TypeError, ValueError)) as error:
+        DRISE(**options)
+    assert str(error.value) == message
