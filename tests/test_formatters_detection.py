@@ -1,10 +1,12 @@
 """Formatters on a detection's target (one with a ``box``): the dict carries the box both
 ways, the text gives the share of heat inside it (checked against NumPy), the picture
-outlines it (off with ``box=False``); a classifier's target, without a box, is drawn as
-before. Explanations are built by hand: no model is needed."""
+outlines it (off with ``box=False``), as do the HTML overlay and the plot; a classifier's
+target, without a box, is drawn as before. Explanations are built by hand: no model is needed."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 
 import numpy as np
@@ -12,9 +14,16 @@ import pytest
 from PIL import Image
 
 from explainimg.explanation import Explanation, TargetExplanation
-from explainimg.formatters import format_as_dict, format_as_image, format_as_text
+from explainimg.formatters import (
+    format_as_dict,
+    format_as_html,
+    format_as_image,
+    format_as_text,
+    plot_explanation,
+)
 from explainimg.formatters.as_dict import explanation_from_dict
 from explainimg.formatters.image import BOX_COLOR
+from explainimg.formatters.pictures import draw_pictures
 from explainimg.formatters.summary import box_share
 
 BOX = (8.0, 16.0, 40.0, 56.0)
@@ -112,3 +121,18 @@ def test_box_must_be_true_or_false():
     with pytest.raises(TypeError) as error:
         format_as_image(_explanation(), box="yes")
     assert str(error.value) == "box: expected True or False, got str"
+
+
+def test_the_html_overlay_and_the_plot_outline_the_box_at_their_size():
+    expl = _explanation()
+    pictures = draw_pictures(expl, image_width=128)  # twice the image's 64 pixels
+    overlay = np.asarray(Image.open(io.BytesIO(pictures.overlays[0])).convert("RGB"))
+    x0, y0, x1, y1 = (int(2 * v) for v in BOX)
+    assert tuple(overlay[y1 - 1, x0 + 10]) == BOX_COLOR
+    assert tuple(overlay[y0 + 40, x1 - 1]) == BOX_COLOR
+    assert tuple(overlay[y0 + 40, x0 + 4]) != BOX_COLOR  # inside the 2-pixel outline
+    page = format_as_html(expl)
+    assert base64.b64encode(draw_pictures(expl).overlays[0]).decode() in page
+    figure = plot_explanation(expl)
+    drawn = np.asarray(figure.axes[1].images[0].get_array())
+    np.testing.assert_array_equal(drawn, np.asarray(format_as_image(expl)))

@@ -24,7 +24,7 @@ from PIL import Image
 
 from ..explanation import Explanation, checked_explanation
 from .as_dict import image_bytes
-from .image import Clip, Colormap, overlay, shown_heatmap
+from .image import Clip, Colormap, box_label, draw_box, overlay, shown_heatmap
 from .summary import (
     format_peak,
     format_proba,
@@ -84,7 +84,8 @@ def draw_pictures(
     """The input (if ``show_original``), one overlay per shown target and, with ``thumbnail``,
     a small copy of the first overlay, all ``image_width`` pixels wide (default: the image's
     own width, at most 384; the thumbnail 64) and encoded as ``image_format``; ``clip`` as
-    in :func:`~explainimg.formatters.image.format_as_image`."""
+    in :func:`~explainimg.formatters.image.format_as_image`. A detection's overlay has its
+    box outlined and labelled, as ``format_as_image`` draws it."""
     expl = checked_explanation(expl, needs_image=True)
     width = image_width or min(expl.image.width, DEFAULT_MAX_WIDTH)
     picture = resized(expl.image, width)
@@ -98,6 +99,9 @@ def draw_pictures(
             colormap=colormap,
             resampling_filter=resampling_filter,
         )
+        if target.box is not None:
+            scale = picture.width / expl.image.width
+            draw_box(drawn, tuple(v * scale for v in target.box), box_label(target))
         first = drawn if first is None else first
         overlays.append(image_bytes(drawn, image_format))
         summary = summarize(target.heatmap, expl.image.size)

@@ -25,6 +25,7 @@ from PIL import Image
 
 from ..audit.explain import check_label_range, explain_labelled_batch
 from ..engine.progress import progress_bar
+from ..engine.transport import import_packages_of
 from ..errors import bad_argument, said
 from ..explainer import Explainer
 from ..explanation import Explanation
@@ -48,6 +49,7 @@ class Failure:
 def load_model(path: str | Path) -> keras.Model:
     """A ``.keras`` model, loaded in Keras' safe mode (no arbitrary code from the file)."""
     check_model_file(path)
+    import_packages_of(path)
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # Keras raises many types for a file that is not a model

@@ -3,15 +3,17 @@
 Shard ``heatmaps/0000032.npz`` holds the batch that starts at image 32 of the run: ``files``
 (N,) strings, ``targets`` (N, K) class ids and ``heatmaps`` (N, K, h, w) float32 in [0, 1];
 for a method with signed values also ``attributions`` (N, K, H, W) float32 (each target's
-``attribution``). Read a run's heatmaps back with :func:`read_heatmaps`, its attributions
-with :func:`read_attributions`:
+``attribution``). An image with fewer targets than K (a detector's image with fewer
+detections) is padded with target -1 and zero maps. Read a run's heatmaps back, without the
+padding, with :func:`read_heatmaps`, its attributions with :func:`read_attributions`:
 
 >>> import tempfile, numpy as np
 >>> folder = Path(tempfile.mkdtemp())
->>> write_shard(folder, 0, ["a.jpg", "b.jpg"], np.array([[3], [5]]), np.zeros((2, 1, 7, 7)))
+>>> targets = np.array([[3, 1], [5, -1]])  # b.jpg has one target
+>>> write_shard(folder, 0, ["a.jpg", "b.jpg"], targets, np.zeros((2, 2, 7, 7)))
 >>> for file, targets, heatmaps in read_heatmaps(folder):
 ...     print(file, targets.tolist(), heatmaps.shape)
-a.jpg [3] (1, 7, 7)
+a.jpg [3, 1] (2, 7, 7)
 b.jpg [5] (1, 7, 7)
 >>> list(read_attributions(folder))  # a method without signed values
 []
@@ -71,4 +73,8 @@ def _read(folder: str | Path, key: str) -> Iterator[tuple[str, np.ndarray, np.nd
     for shard in sorted(Path(folder).glob("*.npz")):
         with np.load(shard) as data:
             if key in data.files:
-                yield from zip(data["files"].tolist(), data["targets"], data[key], strict=True)
+                for file, targets, maps in zip(
+                    data["files"].tolist(), data["targets"], data[key], strict=True
+                ):
+                    kept = targets >= 0
+                    yield file, targets[kept], maps[kept]

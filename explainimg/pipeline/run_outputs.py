@@ -237,10 +237,23 @@ class HeatmapShards(Output):
             self.folder,
             start,
             [item.name for item in explained],
-            np.array([[t.target for t in item.expl.targets] for item in explained]),
-            np.array([[t.heatmap for t in item.expl.targets] for item in explained]),
+            padded([[t.target for t in item.expl.targets] for item in explained], -1),
+            padded([[t.heatmap for t in item.expl.targets] for item in explained], 0.0),
             _attributions(explained),
         )
+
+
+def padded(rows: list[list[Any]], fill: Any) -> np.ndarray:
+    """Rows of targets' values (arrays or numbers) as one array, the shorter rows (an image
+    with fewer detections) padded with ``fill`` (its value everywhere) to the longest.
+
+    >>> padded([[1, 2], [3]], -1).tolist()
+    [[1, 2], [3, -1]]
+    """
+    longest = max((len(row) for row in rows), default=0)
+    shapes = {np.shape(value) for row in rows for value in row}
+    blank = np.full(shapes.pop() if shapes else (), fill)
+    return np.array([[*row, *[blank] * (longest - len(row))] for row in rows])
 
 
 def _attributions(explained: list[Finished]) -> np.ndarray | None:
@@ -248,7 +261,7 @@ def _attributions(explained: list[Finished]) -> np.ndarray | None:
     values = [[t.attribution for t in item.expl.targets] for item in explained]
     if any(a is None for row in values for a in row):
         return None
-    return np.array(values)
+    return padded(values, 0.0)
 
 
 class TextSummaries(Output):
