@@ -129,8 +129,9 @@ class Explainer:
     @property
     def n_classes(self) -> int:
         """Number of classes the model can be asked about (2 for a single sigmoid unit; 0
-        for outputs that hold no class scores, explained through score functions)."""
-        return self._plan.head.n_classes
+        for outputs that hold no class scores, explained through score functions; a
+        detector's classes)."""
+        return self._plan.anatomy.class_count or self._plan.head.n_classes
 
     @property
     def trace_count(self) -> int:
@@ -321,7 +322,7 @@ class Explainer:
         detector's detections); with none, an Explanation whose ``error`` says why."""
         extras, originals, displays, targets, top, names, sources, pad_to = args
         one, chosen = batch[i : i + 1], targets[i] if is_per_image(targets) else targets
-        found, why = own(self._model_batch(one), chosen, top)
+        found, why = own(self._model_batch(one), chosen, top, self._names(names))
         source = [sources[i] if i < len(sources) else None]
         if not found:
             picture = displays[i] or originals[i] or batch[i]

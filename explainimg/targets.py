@@ -211,7 +211,8 @@ class DetectionScore:
     """The score of one detection (or drawn box) on a detector's raw class logits
     (batch, anchors, classes): the logits of class ``class_id`` at the ``anchors`` that
     decode to ``box`` (x0, y0, x1, y1 in input pixels), summed. ``confidence`` is the
-    detector's confidence in it, None for a drawn box. Made by
+    detector's confidence in it, None for a drawn box; ``class_name`` (None: "class c")
+    names the class in its ``name``. Made by
     :func:`explainimg.engine.detections.detection_targets`, which says how anchors match.
 
     >>> import numpy as np
@@ -226,6 +227,7 @@ class DetectionScore:
     anchors: tuple[int, ...] = attrs.field(converter=tuple)
     box: tuple[float, float, float, float] = attrs.field(converter=tuple)
     confidence: float | None = None
+    class_name: str | None = None
 
     @property
     def input_box(self) -> tuple[float, float, float, float]:
@@ -234,18 +236,21 @@ class DetectionScore:
 
     @property
     def name(self) -> str:
-        return _detection_name(self.class_id, self.box, self.confidence)
+        return _detection_name(self.class_id, self.class_name, self.box, self.confidence)
 
     def __call__(self, output: Any) -> Any:
         expected = "a detector's class logits (batch, anchors, classes)"
-        _check_rank(output, 3, expected, self, hint='Pass output="cls_logits".')
+        hint = 'Pass output="cls_logits" (a RetinaNet) or "logits" (a D-FINE).'
+        _check_rank(output, 3, expected, self, hint=hint)
         _check_below("class_id", self.class_id, output)
         return ops.sum(ops.take(output[..., self.class_id], list(self.anchors), axis=1), axis=1)
 
 
-def _detection_name(class_id: int, box: Sequence[float], confidence: float | None) -> str:
+def _detection_name(
+    class_id: int, class_name: str | None, box: Sequence[float], confidence: float | None
+) -> str:
     corners = ", ".join(f"{v:.0f}" for v in box)
-    where = f"class {class_id} at ({corners})"
+    where = f"{class_name or f'class {class_id}'} at ({corners})"
     return where if confidence is None else f"{where}, p={confidence:.2f}"
 
 
@@ -295,6 +300,7 @@ class DetectionSimilarity:
     box: tuple[float, float, float, float] = attrs.field(converter=tuple)
     probabilities: tuple[float, ...] = attrs.field(converter=_floats)
     confidence: float | None = None
+    class_name: str | None = None
 
     @property
     def input_box(self) -> tuple[float, float, float, float]:
@@ -303,7 +309,7 @@ class DetectionSimilarity:
 
     @property
     def name(self) -> str:
-        return _detection_name(self.class_id, self.box, self.confidence)
+        return _detection_name(self.class_id, self.class_name, self.box, self.confidence)
 
     def __call__(self, output: Any) -> Any:
         expected = "a detector's detections (batch, detections, 4 + classes)"

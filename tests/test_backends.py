@@ -96,16 +96,18 @@ HUB_METHODS = {
     "hub_resnet": ("eigencam", "ablationcam", "shapleycam", "fullgrad", "deeplift", "lrp"),
     "hub_vit": ("gradcam", "fullgrad", "deeplift"),
     "hub_retinanet": ("gradcam", "drise", "occlusion"),
+    "hub_dfine": ("gradcam", "drise"),
 }
-"""A RetinaNet (issue 19) explains its own two most confident detections: Grad-CAM through
-the anchors' logits, D-RISE and occlusion through detections decoded in the compiled call
-(KerasHub's NMS run by each backend)."""
+"""A RetinaNet and a D-FINE (issue 19) explain their own two most confident detections:
+Grad-CAM through the anchors' (queries') logits, D-RISE and occlusion through detections
+decoded in the compiled call (KerasHub's NMS run by each backend)."""
 if HUB:
-    from tests.detectors import tiny_retinanet
+    from tests.detectors import tiny_dfine, tiny_retinanet
     from tests.hub_models import HUB_FAMILIES
 
     MODELS |= {"hub_resnet": HUB_FAMILIES["resnet"], "hub_vit": HUB_FAMILIES["vit"]}
     MODELS["hub_retinanet"] = tiny_retinanet
+    MODELS["hub_dfine"] = tiny_dfine
 
 EVERY_METHOD_ON = {"functional_skip"}
 """The model every method is compared on; the others get one method per engine path (each
@@ -146,7 +148,7 @@ def cases_file(tmp_path_factory) -> Path:
         model.save(folder / f"{name}.keras")
         np.save(folder / f"{name}.npy", images.astype(np.float32))
         targets = [[0, 1], [1, 0], [1, 1]] if name == "binary" else [[0, 2], [1, 3], [2, 0]]
-        chosen = {"top": 2} if name == "hub_retinanet" else {"targets": targets}
+        chosen = {"top": 2} if name in ("hub_retinanet", "hub_dfine") else {"targets": targets}
         cases.append(
             {
                 "name": name,

@@ -147,7 +147,7 @@ def test_box_errors_are_named(detector, image):
     with pytest.raises(TypeError) as not_a_detector:
         detection_targets(keras.Sequential([keras.Input((4, 4, 3))]), image)
     assert str(not_a_detector.value) == (
-        "detector: expected a KerasHub RetinaNetObjectDetector (anchors and cls_logits), "
+        "detector: expected a KerasHub RetinaNetObjectDetector or DFineObjectDetector, "
         "got Sequential"
     )
     with pytest.raises(ValueError) as iou:
@@ -161,7 +161,8 @@ def test_detection_score_needs_the_class_logits_output():
         score(ops.zeros((1, 4)))
     assert str(error.value) == (
         "targets: expected a detector's class logits (batch, anchors, classes) for "
-        'DetectionScore, got output shape (1, 4). Pass output="cls_logits".'
+        'DetectionScore, got output shape (1, 4). Pass output="cls_logits" (a RetinaNet) or '
+        '"logits" (a D-FINE).'
     )
 
 

@@ -11,12 +11,13 @@ from PIL import Image
 
 import explainimg as ei
 from explainimg.engine.kind_detector import NO_DETECTION
+from explainimg.methods import DRISE
 from explainimg.targets import Box
 
 pytest.importorskip("keras_hub")
 pytestmark = pytest.mark.core
 
-from detectors import SIZE, random_image, tiny_retinanet  # noqa: E402
+from detectors import NUM_CLASSES, SIZE, random_image, tiny_retinanet  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +69,49 @@ def test_a_drawn_box_is_explained_with_its_box(scene):
         drawn.name,
     )
     assert target == ei.explain_prediction(detector, image, targets=[drawn]).targets[0]
+
+
+def test_class_ids_choose_the_detections_of_those_classes(scene, explained):
+    detector, image = scene
+    found = ei.detection_targets(detector, image)
+    for class_id in range(NUM_CLASSES):  # the random weights find some classes, maybe not all
+        chosen = ei.explain_prediction(detector, image, targets=[class_id])
+        of_class = [t for t in explained.targets if found[t.target].class_id == class_id]
+        assert [t.target_name for t in chosen.targets] == [t.target_name for t in of_class]
+        assert [t.heatmap.tolist() for t in chosen.targets] == [
+            t.heatmap.tolist() for t in of_class
+        ]
+        assert (chosen.error is None) == bool(of_class)
+    blind = tiny_retinanet(threshold=0.999)
+    missing = ei.explain_prediction(blind, image, targets=[1, 2])
+    assert missing.targets == [] and missing.error == (
+        "the detector found no object of the classes [1, 2] in this image; pass "
+        "targets=[ei.targets.Box(x0, y0, x1, y1, class_id)] to explain a region"
+    )
+    with pytest.raises(ValueError) as error:
+        ei.explain_prediction(detector, image, targets=[0, NUM_CLASSES])
+    assert str(error.value) == (
+        f"targets: expected class ids the detector can output (0 to {NUM_CLASSES - 1}), "
+        f"got class id {NUM_CLASSES}"
+    )
+
+
+def test_class_names_name_each_detection(scene, explained):
+    detector, image = scene
+    names = ["circle", "square", "triangle"]
+    named = ei.explain_prediction(detector, image, target_names=names, top=2)
+    expected = [
+        t.target_name.replace(f"class {c} ", f"{names[c]} ", 1)
+        for t, c in zip(explained.targets[:2], _classes(detector, image), strict=False)
+    ]
+    assert [t.target_name for t in named.targets] == expected
+    assert expected[0].startswith(names[_classes(detector, image)[0]] + " at (")
+    drise = ei.Explainer(detector, method=DRISE(masks=2), target_names=names)
+    assert [t.target_name for t in drise.explain(image, top=2).targets] == expected
+
+
+def _classes(detector, image):
+    return [t.class_id for t in ei.detection_targets(detector, image)]
 
 
 def test_the_box_is_in_the_pixels_of_the_picture_shown(scene, explained):

@@ -19,7 +19,14 @@ from explainimg.targets import Box, DetectionScore, DetectionSimilarity
 pytest.importorskip("keras_hub")
 pytestmark = pytest.mark.core
 
-from detectors import NUM_CLASSES, SIZE, numpy_anchor_boxes, random_image, tiny_retinanet  # noqa: E402
+from detectors import (  # noqa: E402
+    NUM_CLASSES,
+    SIZE,
+    numpy_similarity,
+    predicted_rows,
+    random_image,
+    tiny_retinanet,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,38 +39,6 @@ def image():
     return random_image()
 
 
-def _sigmoid(values):
-    return 1 / (1 + np.exp(-values))
-
-
-def _predicted_rows(detector, image):
-    """The detections of ``predict`` on ``image``, each as (x0, y0, x1, y1, probabilities):
-    the probability vector is the sigmoid of the logits of the anchor whose NumPy-decoded
-    box is the detection's box."""
-    predicted = detector.predict(image[None], verbose=0)
-    boxes, logits = numpy_anchor_boxes(detector, image)
-    rows = []
-    for k in range(int(predicted["num_detections"][0])):
-        y0, x0, y1, x1 = predicted["boxes"][0, k]
-        anchor = np.abs(boxes - (x0, y0, x1, y1)).sum(axis=1).argmin()
-        rows.append(np.concatenate([(x0, y0, x1, y1), _sigmoid(logits[anchor])]))
-    return np.array(rows, np.float64).reshape(-1, 4 + NUM_CLASSES)
-
-
-def _numpy_similarity(rows, box, probabilities):
-    """max over rows of IoU(row box, box) x cosine(row probabilities, probabilities)."""
-    if len(rows) == 0:
-        return 0.0
-    x0, y0, x1, y1 = box
-    width = np.clip(np.minimum(rows[:, 2], x1) - np.maximum(rows[:, 0], x0), 0, None)
-    height = np.clip(np.minimum(rows[:, 3], y1) - np.maximum(rows[:, 1], y0), 0, None)
-    areas = (rows[:, 2] - rows[:, 0]) * (rows[:, 3] - rows[:, 1])
-    iou = width * height / (areas + (x1 - x0) * (y1 - y0) - width * height)
-    target = np.asarray(probabilities)
-    cosine = rows[:, 4:] @ target / (np.linalg.norm(rows[:, 4:], axis=1) * np.linalg.norm(target))
-    return float((iou * cosine).max())
-
-
 def _normalised(values):
     values = np.maximum(values, 0)
     return values / values.max()
@@ -72,7 +47,7 @@ def _normalised(values):
 def test_in_graph_detections_are_those_of_predict_with_their_probabilities(detector, image):
     batch = image[None]
     rows = ops.convert_to_numpy(detections_of(detector)(detector(batch), batch))[0]
-    expected = _predicted_rows(detector, image)
+    expected = predicted_rows(detector, image)
     assert detection_count(rows[None]) == [len(expected)] and len(expected) > 1
     np.testing.assert_allclose(rows[: len(expected)], expected, atol=1e-4)
     assert not rows[len(expected) :].any()
@@ -84,7 +59,7 @@ def test_similarity_equals_numpy():
     rows[1, 2:] = 0.0  # image 1 has two detections
     box, probabilities = (0.2, 0.1, 1.1, 0.9), (0.7, 0.2, 0.1)
     got = ops.convert_to_numpy(DetectionSimilarity(0, box, probabilities)(rows))
-    expected = [_numpy_similarity(rows[i, :n], box, probabilities) for i, n in ((0, 4), (1, 2))]
+    expected = [numpy_similarity(rows[i, :n], box, probabilities) for i, n in ((0, 4), (1, 2))]
     np.testing.assert_allclose(got, expected, rtol=1e-5)
 
 
@@ -107,8 +82,8 @@ def test_drise_map_equals_a_reference_from_predict_on_each_masked_image(detector
     scores = np.array(
         [
             [
-                _numpy_similarity(
-                    _predicted_rows(detector, image * mask[..., None]), t.box, t.probabilities
+                numpy_similarity(
+                    predicted_rows(detector, image * mask[..., None]), t.box, t.probabilities
                 )
                 for t in found
             ]
@@ -127,11 +102,11 @@ def test_occlusion_on_a_detector_is_the_similarity_drop(detector, image):
     (target,) = ei.explain_prediction(detector, image, method=method, targets=[box]).targets
     one_hot = np.eye(NUM_CLASSES)[1]
     corners = (8, 8, 40, 40)
-    clean = _numpy_similarity(_predicted_rows(detector, image), corners, one_hot)
+    clean = numpy_similarity(predicted_rows(detector, image), corners, one_hot)
     masks = patch_masks((SIZE, SIZE), 32, 32)
     drops = [
         clean
-        - _numpy_similarity(_predicted_rows(detector, image * (1 - m[..., None])), corners, one_hot)
+        - numpy_similarity(predicted_rows(detector, image * (1 - m[..., None])), corners, one_hot)
         for m in masks
     ]
     expected = np.tensordot(drops, masks, axes=1) / masks.sum(axis=0)

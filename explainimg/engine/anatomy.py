@@ -33,8 +33,9 @@ from .outputs import OutputHead, describe_output, outputs_logits
 from .probe import ProbeRun
 from .tokens import TokenGrid, checked_grid, grid_error, infer_grid
 
-ImageTargets = Callable[[Any, Any, Any], tuple[list[Any], str | None]]
-"""(batch of one, targets, top) -> (score functions, None or why there are none)."""
+ImageTargets = Callable[[Any, Any, Any, Any], tuple[list[Any], str | None]]
+"""(batch of one, targets, top, class names) -> (score functions, None or why there are
+none)."""
 
 
 @attrs.frozen
@@ -63,9 +64,11 @@ class Anatomy:
     that resolved it (set by :func:`explainimg.engine.kinds.dissect`).
 
     ``image_targets`` is None, or the kind's own targets for one image: a function of the
-    model's batch of one, the user's ``targets`` and ``top``, returning the score functions
-    to explain and, when there are none, the message saying why (a detector's detections:
-    :mod:`explainimg.engine.kind_detector`)."""
+    model's batch of one, the user's ``targets``, ``top`` and class names, returning the
+    score functions to explain and, when there are none, the message saying why (a
+    detector's detections: :mod:`explainimg.engine.kind_detector`). ``class_count``, when
+    the kind knows it, is the number of classes its targets can be of (a detector's), which
+    its output's head does not show."""
 
     io: ModelIO
     head: OutputHead
@@ -73,6 +76,7 @@ class Anatomy:
     grid: Callable[[Any], Any] | None
     kind: str | None = None
     image_targets: ImageTargets | None = None
+    class_count: int | None = None
 
 
 def blank_inputs(io: ModelIO) -> Any:

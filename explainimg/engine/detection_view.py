@@ -1,9 +1,9 @@
-"""A KerasHub RetinaNet's detections as one tensor, computed from its raw outputs inside the
+"""A KerasHub detector's detections as one tensor, computed from its raw outputs inside the
 compiled call: what the methods that score perturbed images (occlusion, RISE, D-RISE,
 Score-CAM) read instead of the class logits.
 
-:func:`detections_of` decodes the raw outputs as the detector's ``predict`` does (anchors
-moved by their ``bbox_regression`` deltas, a sigmoid of ``cls_logits``, the decoder's
+:func:`detections_of` decodes the raw outputs as the detector's ``predict`` does (each
+anchor's or query's box, a sigmoid of the class logits, the decoder's
 confidence threshold and non-maximum suppression, by KerasHub's own NMS function) and keeps
 what ``predict`` drops: each detection's whole class-probability vector, which D-RISE's
 similarity (:class:`explainimg.targets.DetectionSimilarity`) compares. The result is
@@ -27,25 +27,18 @@ import numpy as np
 from keras import ops
 
 from ..errors import bad_type
+from .detector_families import family_of
 
 
 def decoded_boxes(detector: keras.Model, raw: Any, images: Any) -> Any:
-    """(batch, anchors, 4) boxes as (x0, y0, x1, y1) input pixels: every anchor moved by its
-    ``bbox_regression`` deltas, as the detector's decoder moves it before the NMS."""
-    height, width, channels = (int(d) for d in images.shape[1:])
-    anchors = detector.anchor_generator(images)
-    anchors = ops.concatenate(list(anchors.values()), axis=0)
-    boxes = keras.utils.bounding_boxes.decode_deltas_to_boxes(
-        anchors=anchors,
-        boxes_delta=raw["bbox_regression"],
-        encoded_format="center_xywh",
-        anchor_format=detector.anchor_generator.bounding_box_format,
-        box_format=detector.bounding_box_format,
-        image_shape=(height, width, channels),
-    )
-    return keras.utils.bounding_boxes.convert_format(
-        boxes, source=detector.bounding_box_format, target="xyxy", height=height, width=width
-    )
+    """(batch, anchors or queries, 4) boxes as (x0, y0, x1, y1) input pixels, as the
+    detector's decoder has them before the NMS (:mod:`explainimg.engine.detector_families`)."""
+    return family_of(detector).boxes(detector, raw, images)
+
+
+def class_logits(detector: keras.Model, raw: Any) -> Any:
+    """The raw class logits (batch, anchors or queries, classes) among the outputs."""
+    return raw[family_of(detector).logits]
 
 
 def _suppression(decoder: Any) -> Callable[..., Any]:
@@ -86,7 +79,7 @@ def detections_of(detector: keras.Model) -> Callable[[Any, Any], Any]:
 
     def detections(raw: Any, images: Any) -> Any:
         boxes = decoded_boxes(detector, raw, images)
-        logits = ops.cast(raw["cls_logits"], "float32")
+        logits = ops.cast(class_logits(detector, raw), "float32")
         probabilities = ops.sigmoid(logits) if decoder.from_logits else logits
         corners = keras.utils.bounding_boxes.convert_format(boxes, source="xyxy", target="yxyx")
         kept, count = suppressed(corners, ops.max(probabilities, axis=-1))

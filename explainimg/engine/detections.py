@@ -1,14 +1,16 @@
-"""A KerasHub RetinaNet's detections, and the score functions that explain them.
+"""A KerasHub detector's detections, and the score functions that explain them.
 
 The detections are those of the detector's own ``predict`` (its decoder, NMS and
-thresholds). The score of a detection is computed on the raw differentiable output
-``cls_logits`` (anchors x classes), never through the NMS: the class logits of the anchors
-that decode to it, summed. An anchor decodes to a detection when its decoded box (the
-anchor moved by its ``bbox_regression`` deltas) has IoU >= ``iou`` with the detection's box
-and its highest logit is the detection's class (as pytorch-grad-cam's box score target
-matches proposals). For a user's :class:`~explainimg.targets.Box` the class is the one
-asked for, so the anchors are matched by IoU alone. The layer for Grad-CAM is
-:func:`detection_layer`. docs/detection.md shows it all.
+thresholds). The score of a detection is computed on the raw differentiable class logits
+(anchors or queries x classes), never through the NMS. For a RetinaNet it is the class
+logits of the anchors that decode to the detection, summed: an anchor decodes to it when
+its decoded box (the anchor moved by its ``bbox_regression`` deltas) has IoU >= ``iou``
+with the detection's box and its highest logit is the detection's class (as
+pytorch-grad-cam's box score target matches proposals). For a D-FINE it is the class logit
+of the one query the detection comes from. For a user's :class:`~explainimg.targets.Box`
+the class is the one asked for, so anchors (or queries) are matched by IoU alone. The layer
+for Grad-CAM is :func:`detection_layer`; each family's specifics are in
+:mod:`explainimg.engine.detector_families`. docs/detection.md shows it all.
 
 >>> import numpy as np
 >>> boxes = np.array([[0, 0, 10, 10], [5, 0, 15, 10]], "float32")
@@ -27,7 +29,8 @@ from keras import ops
 from ..errors import bad_argument, bad_type, said
 from ..inputs.arguments import one_image
 from ..targets import Box, DetectionScore, DetectionSimilarity, box_iou
-from .detection_view import decoded_boxes, detection_count, detections_of
+from .detection_view import class_logits, decoded_boxes, detection_count, detections_of
+from .detector_families import family_of
 
 MAX_DETECTIONS = 10
 """At most this many detections are explained per image, the most confident first."""
@@ -37,18 +40,17 @@ IOU = 0.5
 
 
 def is_object_detector(model: Any) -> bool:
-    """True for a KerasHub ``ObjectDetector`` (found by its class, so KerasHub need not be
-    imported) with the raw outputs this module reads: a RetinaNet."""
-    return any(
-        cls.__name__ == "ObjectDetector" and cls.__module__.startswith("keras_hub")
-        for cls in type(model).__mro__
-    ) and hasattr(model, "anchor_generator")
+    """True for a KerasHub detector explainimg reads the raw outputs of: a RetinaNet or a
+    D-FINE (:mod:`explainimg.engine.detector_families`; KerasHub need not be imported)."""
+    return family_of(model) is not None
 
 
 def _checked_detector(detector: Any) -> keras.Model:
     if not is_object_detector(detector):
         raise bad_type(
-            "detector", "a KerasHub RetinaNetObjectDetector (anchors and cls_logits)", detector
+            "detector",
+            "a KerasHub RetinaNetObjectDetector or DFineObjectDetector",
+            detector,
         )
     return detector
 
@@ -59,7 +61,7 @@ def _one_pass(detector: keras.Model, batch: np.ndarray) -> tuple[np.ndarray, ...
     of ``predict`` with their class probabilities (D, 4 + classes), most confident first."""
     raw = detector(batch, training=False)
     boxes = np.asarray(ops.convert_to_numpy(decoded_boxes(detector, raw, batch)), np.float32)
-    logits = np.asarray(ops.convert_to_numpy(raw["cls_logits"])[0], np.float32)
+    logits = np.asarray(ops.convert_to_numpy(class_logits(detector, raw))[0], np.float32)
     rows = np.asarray(ops.convert_to_numpy(detections_of(detector)(raw, batch)), np.float32)
     found = rows[0, : detection_count(rows)[0]]
     order = np.argsort(-found[:, 4:].max(axis=1), kind="stable")
@@ -72,19 +74,12 @@ def iou_with(boxes: np.ndarray, box: tuple[float, float, float, float]) -> np.nd
 
 
 def detection_layer(detector: keras.Model) -> str:
-    """The layer Grad-CAM explains by default: the image encoder's output at the pyramid
-    level the detector's deepest feature map is built from (``P{max_level}``, else the
-    encoder's deepest level), as a ``layer=`` path. For a RetinaNet on ResNet-50 that is
-    ``"<backbone>/<encoder>/conv5_block3_out"``; its stride is 2**level."""
-    backbone = _checked_detector(detector).backbone
-    pyramid = backbone.image_encoder.pyramid_outputs
-    level = f"P{backbone.max_level}"
-    if level not in pyramid:
-        level = max(pyramid, key=lambda name: int(name[1:]))
-    encoder = next(
-        layer for layer in backbone.layers if isinstance(layer, keras.Model) and layer.name != "fpn"
-    )
-    return f"{backbone.name}/{encoder.name}/{pyramid[level]._keras_history.operation.name}"
+    """The layer Grad-CAM explains by default, as a ``layer=`` path: for a RetinaNet the
+    image encoder's output at the pyramid level the detector's deepest feature map is built
+    from (``P{max_level}``, else the encoder's deepest level; on ResNet-50
+    ``"<backbone>/<encoder>/conv5_block3_out"``, stride 2**level); for a D-FINE the
+    backbone's deepest stage projected into its hybrid encoder."""
+    return family_of(_checked_detector(detector)).layer(detector)
 
 
 def _image_batch(detector: keras.Model, x: Any) -> np.ndarray:
@@ -132,6 +127,30 @@ def _checked_limits(max_detections: Any, iou: Any = IOU) -> None:
         raise bad_argument("max_detections", "an integer >= 1", max_detections)
 
 
+def checked_classes(classes: Any, count: int, name: str = "classes") -> tuple[int, ...]:
+    """``classes`` (class ids, or None: every class) as a tuple, each one the detector's
+    ``count`` classes can be; else a named error.
+
+    >>> checked_classes([2, 0], 3)
+    (2, 0)
+    """
+    if classes is None:
+        return tuple(range(count))
+    expected = f"class ids the detector can output (0 to {count - 1})"
+    ids = list(classes) if isinstance(classes, (list, tuple)) else [classes]
+    for class_id in ids:
+        if isinstance(class_id, bool) or not isinstance(class_id, (int, np.integer)):
+            raise bad_type(name, expected, class_id)
+        if not 0 <= class_id < count:
+            raise bad_argument(name, expected, said(f"class id {int(class_id)}"))
+    return tuple(int(class_id) for class_id in ids)
+
+
+def _kept(found: np.ndarray, classes: tuple[int, ...], max_detections: int) -> np.ndarray:
+    """The rows of ``found`` whose class is one of ``classes``, at most ``max_detections``."""
+    return found[np.isin(found[:, 4:].argmax(axis=1), classes)][:max_detections]
+
+
 def _given_boxes(boxes: Any, batch: np.ndarray, classes: int) -> list[Box]:
     given = [boxes] if isinstance(boxes, Box) else list(boxes)
     return [_checked_box(box, int(batch.shape[1]), int(batch.shape[2]), classes) for box in given]
@@ -142,12 +161,14 @@ def detection_targets(
     x: Any,
     *,
     boxes: Any = None,
+    classes: Any = None,
     max_detections: int = MAX_DETECTIONS,
     iou: float = IOU,
 ) -> list[DetectionScore]:
     """One :class:`~explainimg.targets.DetectionScore` per detection of ``detector.predict``
-    on image ``x`` (at most ``max_detections``, most confident first; an empty list when
-    there is none), or per :class:`~explainimg.targets.Box` of ``boxes``. Pass them as
+    on image ``x`` (of the class ids in ``classes``, None: any; at most ``max_detections``,
+    most confident first; an empty list when there is none), or per
+    :class:`~explainimg.targets.Box` of ``boxes``. Pass them as
     ``targets=`` to :func:`explainimg.explain_prediction`, which explains a RetinaNet's
     ``cls_logits`` on :func:`detection_layer` (:mod:`explainimg.engine.kind_detector`).
     The detections are decoded from one forward pass, as ``predict`` decodes them."""
@@ -163,18 +184,27 @@ def detection_targets(
             targets.append(DetectionScore(box.class_id, anchors, corners, None))
         return targets
     top_class = logits.argmax(axis=1)
+    own_query = family_of(detector).own_query
     targets = []
-    for row in found[:max_detections]:
+    for row in _kept(found, checked_classes(classes, logits.shape[1]), max_detections):
         corners = tuple(float(v) for v in row[:4])
         class_id = int(row[4:].argmax())
-        mask = (iou_with(decoded, corners) >= iou) & (top_class == class_id)
+        if own_query:  # the row is its query's decoded box, copied: find it
+            mask = np.arange(len(decoded)) == np.abs(decoded - row[:4]).sum(axis=1).argmin()
+        else:
+            mask = (iou_with(decoded, corners) >= iou) & (top_class == class_id)
         anchors = _matched(mask, corners, class_id)
         targets.append(DetectionScore(class_id, anchors, corners, float(row[4:].max())))
     return targets
 
 
 def similarity_targets(
-    detector: keras.Model, x: Any, *, boxes: Any = None, max_detections: int = MAX_DETECTIONS
+    detector: keras.Model,
+    x: Any,
+    *,
+    boxes: Any = None,
+    classes: Any = None,
+    max_detections: int = MAX_DETECTIONS,
 ) -> list[DetectionSimilarity]:
     """One :class:`~explainimg.targets.DetectionSimilarity` per detection of image ``x``
     (the detections of :func:`detection_targets`, each with its class-probability vector),
@@ -184,13 +214,13 @@ def similarity_targets(
     _checked_limits(max_detections)
     batch = _image_batch(detector, x)
     _, logits, found = _one_pass(detector, batch)
-    classes = logits.shape[1]
+    classes_count = logits.shape[1]
     if boxes is not None:
         return [
             DetectionSimilarity(
-                box.class_id, (box.x0, box.y0, box.x1, box.y1), np.eye(classes)[box.class_id]
+                box.class_id, (box.x0, box.y0, box.x1, box.y1), np.eye(classes_count)[box.class_id]
             )
-            for box in _given_boxes(boxes, batch, classes)
+            for box in _given_boxes(boxes, batch, classes_count)
         ]
     return [
         DetectionSimilarity(
@@ -199,5 +229,5 @@ def similarity_targets(
             tuple(float(v) for v in row[4:]),
             float(row[4:].max()),
         )
-        for row in found[:max_detections]
+        for row in _kept(found, checked_classes(classes, classes_count), max_detections)
     ]

@@ -1,13 +1,15 @@
-"""KerasHub RetinaNet detectors: a functional model whose explained output is its raw class
-logits ``cls_logits`` (anchors x classes, the output a
-:class:`~explainimg.targets.DetectionScore` reads) and whose layer, when none is named, is
+"""KerasHub detectors (RetinaNet, D-FINE): a functional model whose explained output is its
+raw class logits (``cls_logits``: anchors x classes; D-FINE's ``logits``: queries x
+classes; the output a :class:`~explainimg.targets.DetectionScore` reads, named by
+:mod:`~explainimg.engine.detector_families`) and whose layer, when none is named, is
 :func:`~explainimg.engine.detections.detection_layer`. The user's ``output=`` and ``layer=``
 win over both.
 
 The kind supplies its own targets (:attr:`~explainimg.engine.anatomy.Anatomy.image_targets`):
 with no ``targets=``, every detection of the image (at most
 :data:`~explainimg.engine.detections.MAX_DETECTIONS`, or ``top``, the most confident first);
-each :class:`~explainimg.targets.Box` of ``targets=`` becomes the score of that box.
+``targets=`` class ids give the detections of those classes; each
+:class:`~explainimg.targets.Box` of ``targets=`` becomes the score of that box.
 
 A method that scores perturbed images (``reads_confidences``: occlusion, RISE, D-RISE,
 Score-CAM) explains the detections instead, decoded inside the compiled call
@@ -33,10 +35,18 @@ import keras
 import numpy as np
 
 from ..errors import bad_argument, bad_type
-from ..targets import Box, DetectionScore
+from ..inputs.arguments import name_of
+from ..targets import Box, DetectionScore, DetectionSimilarity
 from .anatomy import Anatomy, Choices
 from .detection_view import detections_of
-from .detections import MAX_DETECTIONS, detection_layer, detection_targets, similarity_targets
+from .detections import (
+    MAX_DETECTIONS,
+    checked_classes,
+    detection_layer,
+    detection_targets,
+    similarity_targets,
+)
+from .detector_families import family_of
 from .kind_graph import graph_anatomy
 
 NO_DETECTION = (
@@ -45,15 +55,22 @@ NO_DETECTION = (
 )
 """The ``error`` of the Explanation of an image in which the detector finds nothing."""
 
+NO_DETECTION_OF = (
+    "the detector found no object of the classes {classes} in this image; pass "
+    "targets=[ei.targets.Box(x0, y0, x1, y1, class_id)] to explain a region"
+)
+"""The ``error`` when ``targets=`` class ids and the image has no detection of them."""
+
 
 def detector_anatomy(model: keras.Model, choices: Choices) -> Anatomy:
-    """The Anatomy of a KerasHub RetinaNet: its graph's, with ``cls_logits`` explained and
+    """The Anatomy of a KerasHub detector: its graph's, with its class logits explained and
     the detection layer, unless the user chose others, and its detections as targets."""
-    output = "cls_logits" if choices.output is None else choices.output
+    output = family_of(model).logits if choices.output is None else choices.output
     layer = choices.layer
     if layer is None and choices.needs_layer:
         layer = detection_layer(model)
     anatomy = graph_anatomy(model, attrs.evolve(choices, output=output, layer=layer))
+    anatomy = attrs.evolve(anatomy, class_count=model.num_classes)
     if not choices.reads_confidences:
         return attrs.evolve(anatomy, image_targets=partial(detection_image_targets, model))
     _check_no_logit_scores(choices)
@@ -90,23 +107,47 @@ def detection_image_targets(
     batch: np.ndarray,
     targets: Any,
     top: Any,
+    names: Any = None,
     *,
     similarity: bool = False,
 ) -> tuple[list[Any], str | None]:
     """The score functions that explain image ``batch`` (a batch of one) for the user's
     ``targets`` and ``top``, and :data:`NO_DETECTION` when there is none: with no
-    ``targets``, the detections (``top`` of them, else at most ``MAX_DETECTIONS``); each
+    ``targets``, the detections (``top`` of them, else at most ``MAX_DETECTIONS``); class
+    ids, the detections of those classes (:data:`NO_DETECTION_OF` when there is none); each
     :class:`~explainimg.targets.Box` of ``targets`` as its box's score; anything else as
-    given (the shared path checks it). ``similarity``: D-RISE's similarities
+    given (the shared path checks it). ``names`` (the checked ``target_names``) name each
+    detection's class; ``similarity``: D-RISE's similarities
     (:func:`~explainimg.engine.detections.similarity_targets`) instead of logit scores."""
+    found, why = _targets_of(detector, batch, targets, top, similarity)
+    return [_named(target, names) for target in found], why
+
+
+def _named(target: Any, names: Any) -> Any:
+    if not isinstance(target, (DetectionScore, DetectionSimilarity)) or names is None:
+        return target
+    return attrs.evolve(target, class_name=name_of(target.class_id, names))
+
+
+def _targets_of(
+    detector: keras.Model, batch: np.ndarray, targets: Any, top: Any, similarity: bool
+) -> tuple[list[Any], str | None]:
     make = similarity_targets if similarity else detection_targets
     if targets is None:
         count = MAX_DETECTIONS if top is None else _checked_top(top)
         found = make(detector, batch, max_detections=count)
         return found, None if found else NO_DETECTION
     given = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+    if all(_is_class_id(target) for target in given):
+        classes = checked_classes(given, detector.num_classes, "targets")
+        found = make(detector, batch, classes=classes)
+        return found, None if found else NO_DETECTION_OF.format(classes=list(classes))
     boxes = [target for target in given if isinstance(target, Box)]
     if not boxes:
         return targets, None
     scores = iter(make(detector, batch, boxes=boxes))
     return [next(scores) if isinstance(target, Box) else target for target in given], None
+
+
+def _is_class_id(target: Any) -> bool:
+    return isinstance(target, (int, np.integer)) and not isinstance(target, bool)
