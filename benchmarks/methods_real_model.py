@@ -24,7 +24,7 @@ import numpy as np
 from timing import paired_times
 
 import explainimg as ei
-from explainimg.methods import METHODS
+from explainimg.methods import methods_for
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
     batch = x[np.newaxis]
     print("| method | seconds per image (MobileNetV2, 224) | / forward pass |")
     print("|---|---|---|")
-    for key in sys.argv[1:] or METHODS:
+    for key in sys.argv[1:] or methods_for("graph"):
         explainer = ei.Explainer(model, method=key)
         forward, explain = paired_times(
             lambda: model.predict_on_batch(batch),

@@ -206,8 +206,27 @@ class Box:
     class_id: int = attrs.field(validator=_class_id)
 
 
+class _DetectionTarget:
+    """What every detection's score function shows: its box and its name (fields
+    ``class_id``, ``box``, ``confidence`` and ``class_name`` of the subclass)."""
+
+    class_id: int
+    box: tuple[float, float, float, float]
+    confidence: float | None
+    class_name: str | None
+
+    @property
+    def input_box(self) -> tuple[float, float, float, float]:
+        """The box this score explains, in input pixels: the explanation's ``box``."""
+        return self.box
+
+    @property
+    def name(self) -> str:
+        return _detection_name(self.class_id, self.class_name, self.box, self.confidence)
+
+
 @attrs.frozen
-class DetectionScore:
+class DetectionScore(_DetectionTarget):
     """The score of one detection (or drawn box) on a detector's raw class logits
     (batch, anchors, classes): the logits of class ``class_id`` at the ``anchors`` that
     decode to ``box`` (x0, y0, x1, y1 in input pixels), summed. ``confidence`` is the
@@ -228,15 +247,6 @@ class DetectionScore:
     box: tuple[float, float, float, float] = attrs.field(converter=tuple)
     confidence: float | None = None
     class_name: str | None = None
-
-    @property
-    def input_box(self) -> tuple[float, float, float, float]:
-        """The box this score explains, in input pixels: the explanation's ``box``."""
-        return self.box
-
-    @property
-    def name(self) -> str:
-        return _detection_name(self.class_id, self.class_name, self.box, self.confidence)
 
     def __call__(self, output: Any) -> Any:
         expected = "a detector's class logits (batch, anchors, classes)"
@@ -277,7 +287,7 @@ def _floats(values: Any) -> tuple[float, ...]:
 
 
 @attrs.frozen
-class DetectionSimilarity:
+class DetectionSimilarity(_DetectionTarget):
     """D-RISE's similarity (Petsiuk et al. 2021) between one detection and the detections of
     an image: the best, over those detections, of IoU(boxes) x cosine(class-probability
     vectors). It reads a detector's detections as one tensor (batch, detections,
@@ -301,15 +311,6 @@ class DetectionSimilarity:
     probabilities: tuple[float, ...] = attrs.field(converter=_floats)
     confidence: float | None = None
     class_name: str | None = None
-
-    @property
-    def input_box(self) -> tuple[float, float, float, float]:
-        """The box this score explains, in input pixels: the explanation's ``box``."""
-        return self.box
-
-    @property
-    def name(self) -> str:
-        return _detection_name(self.class_id, self.class_name, self.box, self.confidence)
 
     def __call__(self, output: Any) -> Any:
         expected = "a detector's detections (batch, detections, 4 + classes)"

@@ -20,6 +20,7 @@ for Grad-CAM is :func:`detection_layer`; each family's specifics are in
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import keras
@@ -29,6 +30,7 @@ from keras import ops
 from ..errors import bad_argument, bad_type, said
 from ..inputs.arguments import one_image
 from ..targets import Box, DetectionScore, DetectionSimilarity, box_iou
+from .backend import current
 from .detection_view import class_logits, decoded_boxes, detection_count, detections_of
 from .detector_families import family_of
 
@@ -59,13 +61,35 @@ def _one_pass(detector: keras.Model, batch: np.ndarray) -> tuple[np.ndarray, ...
     """From one forward pass on a batch of one image: each anchor's decoded box (A, 4) as
     (x0, y0, x1, y1) input pixels, its raw class logits (A, classes), and the detections
     of ``predict`` with their class probabilities (D, 4 + classes), most confident first."""
-    raw = detector(batch, training=False)
-    boxes = np.asarray(ops.convert_to_numpy(decoded_boxes(detector, raw, batch)), np.float32)
-    logits = np.asarray(ops.convert_to_numpy(class_logits(detector, raw))[0], np.float32)
-    rows = np.asarray(ops.convert_to_numpy(detections_of(detector)(raw, batch)), np.float32)
+    boxes, logits, rows = (
+        np.asarray(ops.convert_to_numpy(part), np.float32) for part in _decoder(detector)(batch)
+    )
     found = rows[0, : detection_count(rows)[0]]
     order = np.argsort(-found[:, 4:].max(axis=1), kind="stable")
-    return boxes[0], logits, found[order]
+    return boxes[0], logits[0], found[order]
+
+
+_DECODERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _decoder(detector: keras.Model) -> Any:
+    """The detector's forward pass and decoding, compiled once per detector (an eager NMS
+    loop costs several times the compiled ``predict``): images -> (anchor boxes, class
+    logits, detection rows)."""
+    if detector not in _DECODERS:
+        rows_of = detections_of(detector)
+
+        def decode(images: Any) -> tuple[Any, Any, Any]:
+            raw = detector(images, training=False)
+            return (
+                decoded_boxes(detector, raw, images),
+                class_logits(detector, raw),
+                rows_of(raw, images),
+            )
+
+        spec = ((None, *detector.input_shape[1:]), "float32")
+        _DECODERS[detector] = current().compile_function(decode, detector, [spec])
+    return _DECODERS[detector]
 
 
 def iou_with(boxes: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
