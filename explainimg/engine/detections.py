@@ -175,6 +175,22 @@ def _kept(found: np.ndarray, classes: tuple[int, ...], max_detections: int) -> n
     return found[np.isin(found[:, 4:].argmax(axis=1), classes)][:max_detections]
 
 
+def _image_pass(
+    detector: Any, x: Any, max_detections: Any, iou: Any = IOU
+) -> tuple[np.ndarray, ...]:
+    """The checked arguments' image as a batch of one, and what :func:`_one_pass` finds in it:
+    (batch, decoded boxes, logits, detection rows)."""
+    detector = _checked_detector(detector)
+    _checked_limits(max_detections, iou)
+    batch = _image_batch(detector, x)
+    return (batch, *_one_pass(detector, batch))
+
+
+def _described(row: np.ndarray) -> tuple[int, tuple[float, ...], float]:
+    """(class id, box, confidence) of one detection row (box, class probabilities)."""
+    return int(row[4:].argmax()), tuple(float(v) for v in row[:4]), float(row[4:].max())
+
+
 def _given_boxes(boxes: Any, batch: np.ndarray, classes: int) -> list[Box]:
     given = [boxes] if isinstance(boxes, Box) else list(boxes)
     return [_checked_box(box, int(batch.shape[1]), int(batch.shape[2]), classes) for box in given]
@@ -196,10 +212,7 @@ def detection_targets(
     ``targets=`` to :func:`explainimg.explain_prediction`, which explains a RetinaNet's
     ``cls_logits`` on :func:`detection_layer` (:mod:`explainimg.engine.kind_detector`).
     The detections are decoded from one forward pass, as ``predict`` decodes them."""
-    detector = _checked_detector(detector)
-    _checked_limits(max_detections, iou)
-    batch = _image_batch(detector, x)
-    decoded, logits, found = _one_pass(detector, batch)
+    batch, decoded, logits, found = _image_pass(detector, x, max_detections, iou)
     if boxes is not None:
         targets = []
         for box in _given_boxes(boxes, batch, logits.shape[1]):
@@ -211,14 +224,13 @@ def detection_targets(
     own_query = family_of(detector).own_query
     targets = []
     for row in _kept(found, checked_classes(classes, logits.shape[1]), max_detections):
-        corners = tuple(float(v) for v in row[:4])
-        class_id = int(row[4:].argmax())
+        class_id, corners, confidence = _described(row)
         if own_query:  # the row is its query's decoded box, copied: find it
             mask = np.arange(len(decoded)) == np.abs(decoded - row[:4]).sum(axis=1).argmin()
         else:
             mask = (iou_with(decoded, corners) >= iou) & (top_class == class_id)
         anchors = _matched(mask, corners, class_id)
-        targets.append(DetectionScore(class_id, anchors, corners, float(row[4:].max())))
+        targets.append(DetectionScore(class_id, anchors, corners, confidence))
     return targets
 
 
@@ -234,10 +246,7 @@ def similarity_targets(
     (the detections of :func:`detection_targets`, each with its class-probability vector),
     or per :class:`~explainimg.targets.Box` of ``boxes`` (its class one-hot): the targets of
     the methods that score perturbed images (occlusion, RISE, D-RISE, Score-CAM)."""
-    detector = _checked_detector(detector)
-    _checked_limits(max_detections)
-    batch = _image_batch(detector, x)
-    _, logits, found = _one_pass(detector, batch)
+    batch, _, logits, found = _image_pass(detector, x, max_detections)
     classes_count = logits.shape[1]
     if boxes is not None:
         return [
@@ -246,12 +255,8 @@ def similarity_targets(
             )
             for box in _given_boxes(boxes, batch, classes_count)
         ]
-    return [
-        DetectionSimilarity(
-            int(row[4:].argmax()),
-            tuple(float(v) for v in row[:4]),
-            tuple(float(v) for v in row[4:]),
-            float(row[4:].max()),
-        )
-        for row in _kept(found, checked_classes(classes, classes_count), max_detections)
-    ]
+    targets = []
+    for row in _kept(found, checked_classes(classes, classes_count), max_detections):
+        class_id, box, confidence = _described(row)
+        targets.append(DetectionSimilarity(class_id, box, row[4:], confidence))
+    return targets
