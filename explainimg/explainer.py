@@ -21,9 +21,10 @@ import keras
 import numpy as np
 from PIL import Image
 
-from .engine.plans import plan_for
+from .engine.plans import plan_for, traces_of
 from .engine.progress import progress_bar
 from .engine.provenance import plan_provenance
+from .engine.score_slots import scoring_groups
 from .engine.transport import model_from_bytes, model_to_bytes
 from .errors import ExplanationError, bad_argument, said
 from .explanation import Explanation
@@ -42,8 +43,8 @@ from .inputs.arguments import (
 from .inputs.batches import count_images, file_sources, iter_chunks
 from .inputs.model_inputs import InputLayout, channels_last_pixels, check_rows
 from .inputs.preprocessing import checked_preprocess
-from .results import Names, explanation_of, no_targets_explanation
-from .targets import score_functions, score_name
+from .results import ImageRows, Names, no_targets_explanation
+from .targets import score_functions
 
 
 class Explainer:
@@ -135,8 +136,8 @@ class Explainer:
 
     @property
     def trace_count(self) -> int:
-        """How many times the compiled functions were traced (for checking reuse)."""
-        return self._plan.compiled.trace_count
+        """How many times the compiled functions were traced, whatever the targets."""
+        return traces_of(self.model, self._layer, self._method)
 
     def confidences(self, xs: Any, *, batch_size: int = 32) -> np.ndarray:
         """(N, classes): the model's probabilities for images ``xs`` (a single sigmoid unit
@@ -317,20 +318,6 @@ class Explainer:
                 said(f"targets={targets!r} and top={top!r}"),
             )
 
-    def _own(self, own: Any, batch: np.ndarray, i: int, *args: Any) -> list[Explanation]:
-        """Image ``i`` explained for the targets its model's kind makes of the user's (a
-        detector's detections); with none, an Explanation whose ``error`` says why."""
-        extras, originals, displays, targets, top, names, sources, pad_to = args
-        one, chosen = batch[i : i + 1], targets[i] if is_per_image(targets) else targets
-        found, why = own(self._model_batch(one), chosen, top, self._names(names))
-        source = [sources[i] if i < len(sources) else None]
-        if not found:
-            picture = displays[i] or originals[i] or batch[i]
-            return [no_targets_explanation(self.model.name, self._plan, why, picture, source[0])]
-        rows = [extra[i : i + 1] for extra in extras]
-        pictures = (originals[i : i + 1], displays[i : i + 1])
-        return self._explain(one, rows, *pictures, found, None, names, source, pad_to)
-
     def _explain(
         self,
         batch: np.ndarray,
@@ -344,47 +331,60 @@ class Explainer:
         pad_to: int | None = None,
     ) -> list[Explanation]:
         self._check_choice(targets, top)
-        model_batch = self._model_batch(batch)
+        pictures = [displays[i] or originals[i] or batch[i] for i in range(batch.shape[0])]
+        rows = ImageRows(batch, extras, pictures, sources)
         functions = score_functions(targets)
         own = self._plan.anatomy.image_targets
         if own is not None and functions is None:  # the model's kind makes them: detections
-            args = (extras, originals, displays, targets, top, target_names, sources, pad_to)
-            return [e for i in range(batch.shape[0]) for e in self._own(own, batch, i, *args)]
+            return self._explain_own(own, rows, targets, top, target_names, pad_to)
         if functions is not None:
-            plan = plan_for(
-                self.model,
-                self._layer,
-                self._method,
-                {**self._choices, "score_functions": functions},
-            )
-            names: Names = {k: score_name(function) for k, function in enumerate(functions)}
-            matrix = np.tile(np.arange(len(functions)), (batch.shape[0], 1))
+            return self._explain_scored(rows.with_functions([functions] * len(batch)), pad_to)
+        plan = self._plan
+        plan.head.require_classes()
+        model_batch = self._model_batch(batch)
+        if targets is not None:
+            matrix = target_matrix(targets, batch.shape[0], self.n_classes)
             result = plan.compiled.run(model_batch, extras=extras, targets=matrix, pad_to=pad_to)
         else:
-            plan = self._plan
-            plan.head.require_classes()
-            names = self._names(target_names)
-            if targets is not None:
-                matrix = target_matrix(targets, batch.shape[0], self.n_classes)
-                result = plan.compiled.run(
-                    model_batch, extras=extras, targets=matrix, pad_to=pad_to
+            k = 1 if top is None else checked_top(top, self.n_classes)
+            result = plan.compiled.run(model_batch, extras=extras, top=k, pad_to=pad_to)
+        names = self._names(target_names)
+        return [rows.explanation(self.model.name, plan, result, i, names) for i in rows.indices]
+
+    def _explain_own(
+        self, own: Any, rows: ImageRows, targets: Any, top: Any, target_names: Any, pad_to: Any
+    ) -> list[Explanation]:
+        """Each image explained for the targets its model's kind makes of the user's (a
+        detector's detections); with none, an Explanation whose ``error`` says why."""
+        names, found, missing = self._names(target_names), [], {}
+        for i in rows.indices:
+            chosen = targets[i] if is_per_image(targets) else targets
+            functions, why = own(self._model_batch(rows.batch[i : i + 1]), chosen, top, names)
+            found.append(tuple(functions))
+            if not functions:
+                missing[i] = no_targets_explanation(
+                    self.model.name, self._plan, why, rows.pictures[i], rows.sources[i]
                 )
-            else:
-                k = 1 if top is None else checked_top(top, self.n_classes)
-                result = plan.compiled.run(model_batch, extras=extras, top=k, pad_to=pad_to)
-        return [
-            explanation_of(
-                self.model.name,
-                plan,
-                result,
-                i,
-                names,
-                displays[i] or originals[i] or batch[i],
-                sources[i] if i < len(sources) else None,
-                input_size=(batch.shape[2], batch.shape[1]),
-            )
-            for i in range(batch.shape[0])
-        ]
+        kept = rows.with_functions(found).subset([i for i in rows.indices if i not in missing])
+        explained = iter(self._explain_scored(kept, pad_to) if kept.indices else [])
+        return [missing[i] if i in missing else next(explained) for i in rows.indices]
+
+    def _explain_scored(self, rows: ImageRows, pad_to: Any) -> list[Explanation]:
+        """The images explained for their own score functions: those whose functions differ
+        only in numbers run as one compiled call (:mod:`explainimg.engine.score_slots`)."""
+        model_batch = self._model_batch(rows.batch)
+        explanations: list[Any] = [None] * len(rows.batch)
+        for group in scoring_groups(rows.functions, self._plan.head.shape):
+            choices = {**self._choices, "score_functions": group.functions}
+            plan = plan_for(self.model, self._layer, self._method, choices)
+            at = np.asarray(group.rows)
+            matrix = np.tile(np.arange(len(group.functions)), (len(at), 1))
+            inputs = [extra[at] for extra in rows.extras] + group.parameters
+            run = plan.compiled.run
+            result = run(model_batch[at], extras=inputs, targets=matrix, pad_to=pad_to)
+            for j, i in enumerate(group.rows):
+                explanations[i] = rows.explanation(self.model.name, plan, result, j, None, i)
+        return explanations
 
 
 def _rebuilt_explainer(model_bytes: bytes, options: dict[str, Any]) -> Explainer:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
 import numpy as np
 from PIL import Image
 
@@ -27,6 +28,7 @@ from .engine.provenance import plan_provenance
 from .explanation import Explanation, TargetExplanation
 from .inputs.arguments import name_of
 from .inputs.images import array_to_image
+from .targets import score_name
 
 Names = Sequence[str] | Mapping[int, str] | None
 
@@ -52,11 +54,13 @@ def explanation_of(
     source: str | None = None,
     *,
     input_size: tuple[int, int] | None = None,
+    functions: Sequence[Any] = (),
 ) -> Explanation:
     """The Explanation of image ``i`` of ``result``, drawn on ``picture``, for the model named
-    ``estimator``; ``names`` name the classes, ``source`` is the file the image came from.
-    A target's ``box`` (a score function's ``input_box``, in pixels of the model's input of
-    ``input_size`` = (width, height)) is scaled to the picture's pixels."""
+    ``estimator``; ``names`` name the classes, ``source`` is the file the image came from,
+    ``functions`` the image's score functions (none for class ids). A target's ``box`` (a
+    score function's ``input_box``, in pixels of the model's input of ``input_size`` =
+    (width, height)) is scaled to the picture's pixels."""
     layer = plan.compiled.layer_path
     common = _common(estimator, plan, picture, source)
     width, height = common["image"].size
@@ -73,10 +77,10 @@ def explanation_of(
             target=int(result.targets[i, k]),
             target_name=name_of(int(result.targets[i, k]), names),
             score=float(result.scores[i, k]),
-            proba=_proba_of(plan, result, i, k),
+            proba=_proba_of(functions, result, i, k),
             heatmap=result.maps[i, k],
             attribution=None if result.attributions is None else result.attributions[i, k],
-            box=_box_of(plan, int(result.targets[i, k]), scale),
+            box=_box_of(functions, int(result.targets[i, k]), scale),
         )
         for k in range(result.targets.shape[1])
     ]
@@ -112,18 +116,17 @@ def _common(
     )
 
 
-def _score_function(plan: Plan, target: int) -> Any:
-    functions = plan.head.score_functions
-    return functions[target] if plan.head.kind == "custom" and target < len(functions) else None
+def _score_function(functions: Sequence[Any], target: int) -> Any:
+    return functions[target] if target < len(functions) else None
 
 
 def _box_of(
-    plan: Plan, target: int, scale: tuple[float, float]
+    functions: Sequence[Any], target: int, scale: tuple[float, float]
 ) -> tuple[float, float, float, float] | None:
     """The ``input_box`` (x0, y0, x1, y1, input pixels) of a score function that explains a
     box of the input (a :class:`~explainimg.targets.DetectionScore`) times ``scale`` (x, y),
     else None."""
-    box = getattr(_score_function(plan, target), "input_box", None)
+    box = getattr(_score_function(functions, target), "input_box", None)
     if box is None:
         return None
     x0, y0, x1, y1 = (float(v) for v in box)
@@ -131,10 +134,10 @@ def _box_of(
     return (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
 
 
-def _proba_of(plan: Plan, result: RawResult, i: int, k: int) -> float | None:
+def _proba_of(functions: Sequence[Any], result: RawResult, i: int, k: int) -> float | None:
     """A score function's ``confidence`` (a detector's, in its detection), else the model's
     probability of target ``k``, else None."""
-    confidence = getattr(_score_function(plan, int(result.targets[i, k])), "confidence", None)
+    confidence = getattr(_score_function(functions, int(result.targets[i, k])), "confidence", None)
     if confidence is not None:
         return float(confidence)
     return None if result.probas is None else float(result.probas[i, k])
@@ -151,3 +154,50 @@ def no_targets_explanation(
     model's kind found nothing to explain in the image (a detector, no detection)."""
     common = _common(estimator, plan, picture, source)
     return Explanation(description=message, targets=[], error=message, **common)
+
+
+@attrs.frozen
+class ImageRows:
+    """The images of one call (``batch``, with the model's other inputs ``extras``), what
+    each is drawn on (``pictures``), the file it came from (``sources``, as long as the
+    batch or shorter) and, when they have them, its own score functions (``functions``)."""
+
+    batch: np.ndarray
+    extras: list[np.ndarray]
+    pictures: list[Any]
+    sources: list[str | None] = attrs.field(converter=list)
+    functions: list[tuple[Any, ...]] = attrs.Factory(list)
+
+    def __attrs_post_init__(self) -> None:
+        self.sources.extend([None] * (len(self.batch) - len(self.sources)))
+
+    @property
+    def indices(self) -> list[int]:
+        return list(range(len(self.batch)))
+
+    def with_functions(self, functions: list[tuple[Any, ...]]) -> ImageRows:
+        return attrs.evolve(self, functions=functions)
+
+    def subset(self, kept: list[int]) -> ImageRows:
+        return ImageRows(
+            self.batch[kept],
+            [extra[kept] for extra in self.extras],
+            [self.pictures[i] for i in kept],
+            [self.sources[i] for i in kept],
+            [self.functions[i] for i in kept] if self.functions else [],
+        )
+
+    def explanation(
+        self, estimator: str, plan: Plan, result: RawResult, j: int, names: Names, i: int = -1
+    ) -> Explanation:
+        """Row ``j`` of ``result`` as the Explanation of image ``i`` of these rows (default
+        ``j``); the targets of an image with score functions are named by them."""
+        i = j if i < 0 else i
+        functions = self.functions[i] if self.functions else ()
+        if functions:
+            names = {k: score_name(function) for k, function in enumerate(functions)}
+        size = (self.batch.shape[2], self.batch.shape[1])
+        picture, source = self.pictures[i], self.sources[i]
+        return explanation_of(
+            estimator, plan, result, j, names, picture, source, input_size=size, functions=functions
+        )

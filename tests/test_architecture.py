@@ -23,6 +23,7 @@ ROLE_PACKAGES = {
     "methods",
     "metrics",
     "pipeline",
+    "targets",
 }
 FRAMEWORKS = {"tensorflow", "jax", "jaxlib", "torch"}
 
@@ -145,13 +146,15 @@ def test_formatters_and_the_data_layer_never_reach_keras():
             assert not any(m.startswith("explainimg.engine") for m in modules), name
 
 
-def test_methods_use_keras_ops_only():
+@pytest.mark.parametrize("package", ["methods", "targets"])
+def test_methods_and_targets_use_keras_ops_only(package):
+    prefix = f"explainimg.{package}"
     for name in MODULES:
-        if name.startswith("explainimg.methods"):
+        if name.startswith(prefix):
             outside = _imports(name) - {"keras", "attrs", "numpy", "math", "typing"}
             outside = {dep for dep in outside if not dep.startswith("explainimg")}
             assert outside <= {"__future__", "collections"}, (name, outside)
-            internal = {dep for dep in GRAPH[name] if not dep.startswith("explainimg.methods")}
+            internal = {dep for dep in GRAPH[name] if not dep.startswith(prefix)}
             assert internal <= {"explainimg.errors"}, (name, internal)
 
 

@@ -155,6 +155,25 @@ def test_box_errors_are_named(detector, image):
     assert str(iou.value) == "iou: expected a number in (0, 1], got 0"
 
 
+def test_batched_detection_scores_give_each_row_its_own_anchors_and_class():
+    """The form one compiled call uses for every image: row b scored by detection b."""
+    logits = np.random.default_rng(2).normal(size=(2, 6, 3)).astype("float32")
+    targets = [
+        DetectionScore(1, (0, 4), (0.0, 0.0, 4.0, 4.0)),
+        DetectionScore(2, (3,), (1.0, 1.0, 5.0, 5.0)),
+    ]
+    numbers = [target.parameters(logits.shape) for target in targets]
+    stacked = {name: np.stack([n[name] for n in numbers]) for name in numbers[0]}
+    got = ops.convert_to_numpy(DetectionScore.batched(logits, stacked))
+    expected = [logits[b, list(t.anchors), t.class_id].sum() for b, t in enumerate(targets)]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    with pytest.raises(ValueError) as error:
+        DetectionScore(0, (6,), (0.0, 0.0, 4.0, 4.0)).parameters(logits.shape)
+    assert str(error.value) == (
+        "anchors: expected anchor indices below the output's 6 anchors, got (6,)"
+    )
+
+
 def test_detection_score_needs_the_class_logits_output():
     score = DetectionScore(0, (1,), (0.0, 0.0, 4.0, 4.0), None)
     with pytest.raises(ValueError) as error:

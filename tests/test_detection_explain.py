@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 import explainimg as ei
+from explainimg.engine import backend
 from explainimg.engine.kind_detector import NO_DETECTION
 from explainimg.methods import DRISE
 from explainimg.targets import Box
@@ -166,3 +167,25 @@ def test_the_detector_and_image_are_not_modified(scene):
     ei.explain_prediction(detector, image, top=1)
     assert all(np.array_equal(a, b) for a, b in zip(weights, detector.get_weights(), strict=True))
     np.testing.assert_array_equal(image, given)
+
+
+def test_new_images_reuse_one_trace_and_a_batch_equals_each_image_alone(scene):
+    """A detection's score reaches the compiled call as numbers (its anchors, its class), so
+    images with as many detections share one trace, and a batch is one call."""
+    detector, image = scene
+    others = [np.ascontiguousarray(image[::-1]), random_image(5), random_image(6)]
+    explainer = ei.Explainer(detector)
+    alone = [explainer.explain(image, top=2)]
+    traces = explainer.trace_count  # plans are cached per detector: other tests' count too
+    alone += [explainer.explain(picture, top=2) for picture in others]
+    assert explainer.trace_count == traces
+    batch = explainer.explain_batch(np.stack([image, *others]), top=2)
+    # The batch is one call; JAX traces once more for its size, the others run any size.
+    assert explainer.trace_count == traces + int(backend.current().STATIC_SHAPES)
+    boxes = {tuple(t.box) for expl in alone for t in expl.targets}
+    assert len(boxes) > 2  # the images' detections differ
+    for single, batched in zip(alone, batch, strict=True):
+        assert [t.box for t in batched.targets] == [t.box for t in single.targets]
+        for one, many in zip(single.targets, batched.targets, strict=True):
+            np.testing.assert_allclose(many.heatmap, one.heatmap, atol=1e-5)
+            assert many.score == pytest.approx(one.score, abs=1e-4)

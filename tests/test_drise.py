@@ -63,6 +63,21 @@ def test_similarity_equals_numpy():
     np.testing.assert_allclose(got, expected, rtol=1e-5)
 
 
+def test_batched_similarity_gives_each_row_its_own_detection():
+    """The form one compiled call uses for every image: row b compared with target b."""
+    rows = np.random.default_rng(4).uniform(0, 1, (2, 4, 4 + NUM_CLASSES)).astype("float32")
+    rows[..., 2:4] += rows[..., 0:2]
+    targets = [
+        DetectionSimilarity(0, (0.2, 0.1, 1.1, 0.9), (0.7, 0.2, 0.1)),
+        DetectionSimilarity(2, (0.5, 0.5, 1.5, 1.2), (0.1, 0.1, 0.8)),
+    ]
+    numbers = [target.parameters() for target in targets]
+    stacked = {name: np.stack([n[name] for n in numbers]) for name in numbers[0]}
+    got = ops.convert_to_numpy(DetectionSimilarity.batched(rows, stacked))
+    expected = [numpy_similarity(rows[b], t.box, t.probabilities) for b, t in enumerate(targets)]
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
 @pytest.mark.parametrize("method", [DRISE(masks=4), ScoreCAM(max_channels=4)], ids=repr)
 def test_each_detection_is_most_similar_to_itself(detector, image, method):
     targets = ei.similarity_targets(detector, image)
@@ -128,12 +143,19 @@ def test_drise_is_seeded_and_keeps_the_detector_and_image(detector, image):
     assert all(np.array_equal(a, b) for a, b in zip(before, detector.get_weights(), strict=True))
 
 
-def test_a_batch_gives_each_image_its_own_detections(detector):
-    images = np.stack([random_image(1), random_image(2)])
-    expls = ei.Explainer(detector, method=DRISE(masks=4)).explain_batch(images, top=1)
-    for picture, expl in zip(images, expls, strict=True):
+def test_a_batch_gives_each_image_its_own_detections_in_one_trace(detector):
+    images = np.stack([random_image(1), random_image(2), random_image(3)])
+    explainer = ei.Explainer(detector, method=DRISE(masks=4))
+    alone = [explainer.explain(images[0], top=1)]
+    traces = explainer.trace_count  # plans are cached per detector: other tests' count too
+    alone += [explainer.explain(picture, top=1) for picture in images[1:]]
+    assert explainer.trace_count == traces  # each image's detection enters as numbers
+    expls = explainer.explain_batch(images, top=1)
+    for picture, expl, single in zip(images, expls, alone, strict=True):
         (first,) = ei.similarity_targets(detector, picture, max_detections=1)
         assert expl.targets[0].target_name == first.name
+        np.testing.assert_allclose(expl.targets[0].heatmap, single.targets[0].heatmap, atol=1e-5)
+    assert len({expl.targets[0].target_name for expl in expls}) > 1
 
 
 def test_drise_on_a_classifier_says_what_to_use():

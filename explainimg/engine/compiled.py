@@ -98,6 +98,8 @@ class CompiledExplainer:
         shape, dtype = self._io.image_spec
         self._image_spec = ((None, *shape[1:]), dtype)
         self._extra_specs = [((None, *shape[1:]), dtype) for shape, dtype in self._io.extra_specs]
+        # Score slots' numbers (engine/score_slots.py) ride after the model's other inputs.
+        self._row_specs = [*self._extra_specs, *head.parameter_specs]
         self._layers: list[LayerRef] | None = None
         self._functions: dict[Any, Callable[..., Any]] = {}
         self.trace_count = 0
@@ -127,7 +129,8 @@ class CompiledExplainer:
     ) -> RawResult:
         """Explain ``images`` (B, H, W, C) for ``targets`` (B, K) class ids, or the ``top`` k.
 
-        ``extras``: the model's other inputs, one batch of B rows each, in input order.
+        ``extras``: the model's other inputs, one batch of B rows each, in input order, then
+        the score slots' numbers (:mod:`explainimg.engine.score_slots`).
         ``pad_to``: on backends that trace per batch size (JAX), a smaller batch is padded to
         this size so that the last batch of a stream reuses the stream's trace.
         """
@@ -208,13 +211,13 @@ class CompiledExplainer:
             def explain_top(images: Any, *extras: Any) -> tuple[Any, ...]:
                 return self._explain(images, None, count, extras)
 
-            specs = [self._image_spec, *self._extra_specs]
+            specs = [self._image_spec, *self._row_specs]
             return self._backend.compile_function(explain_top, model, specs)
 
         def explain_targets(images: Any, targets: Any, *extras: Any) -> tuple[Any, ...]:
             return self._explain(images, targets, count, extras)
 
-        specs = [self._image_spec, ((None, count), "int32"), *self._extra_specs]
+        specs = [self._image_spec, ((None, count), "int32"), *self._row_specs]
         return self._backend.compile_function(explain_targets, model, specs)
 
     def _explain(
@@ -276,11 +279,18 @@ class CompiledExplainer:
         return rule_hooks_for(self._layers, rule, final)
 
     def _run(self, images: Any, extras: Sequence[Any], capture: Capture) -> Any:
-        """The explained output of one model run with ``capture``'s hooks in place."""
+        """The explained output of one model run with ``capture``'s hooks in place
+        (``extras``: the rows' other inputs, score numbers after the model's)."""
         shown = to_channels_first(images) if self._io.channels_first else images
+        inputs = self._io.assemble(shown, extras[: len(self._extra_specs)])
         with intercepted(capture.hooks(), capture.activation_hooks):
-            outputs = self._live_model()(self._io.assemble(shown, extras), training=False)
+            outputs = self._live_model()(inputs, training=False)
         return self._io.pick(outputs, images)
+
+    def _class_scores(self, capture: Capture, outputs: Any, extras: Sequence[Any]) -> Any:
+        """(scores, probas) of a run, each row scored with its own score numbers."""
+        numbers = extras[len(self._extra_specs) :]
+        return self._head.class_scores(capture.logits, outputs, numbers)
 
     def _forward(
         self, extras: Sequence[Any], rule: Any = None, with_layer: bool = True
@@ -298,7 +308,7 @@ class CompiledExplainer:
             outputs = self._run(images, extras, capture)
             if target is not None and capture.activations is None:
                 raise ExplanationError(f"Layer {target.path!r} did not run in the model.")
-            scores, probas = self._head.class_scores(capture.logits, outputs)
+            scores, probas = self._class_scores(capture, outputs, extras)
             aux = {
                 "activations": capture.activations,
                 "probas": probas,
@@ -327,7 +337,7 @@ class CompiledExplainer:
             return scores, aux["probas"]
         capture = Capture(None, self._head)
         outputs = self._run(images, extras, capture)
-        return self._head.class_scores(capture.logits, outputs)
+        return self._class_scores(capture, outputs, extras)
 
     def sequential_map(self, function: Callable[[Any], Any], elements: Any) -> Any:
         """``function`` over the first axis of ``elements``, one step at a time; a call of
@@ -347,7 +357,7 @@ class CompiledExplainer:
         def forward(images: Any, at_point: Callable[[Any], Any]) -> tuple[Any, dict[str, Any]]:
             capture = Capture(None, self._head, rule=RuleHooks(*sites.hooks(at_point)))
             outputs = self._run(images, extras, capture)
-            return self._head.class_scores(capture.logits, outputs)[0], {"activations": None}
+            return self._class_scores(capture, outputs, extras)[0], {"activations": None}
 
         return self._backend.record_points(forward, images), sites
 

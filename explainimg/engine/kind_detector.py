@@ -34,7 +34,7 @@ import attrs
 import keras
 import numpy as np
 
-from ..errors import bad_argument, bad_type
+from ..errors import bad_argument, bad_type, said
 from ..inputs.arguments import name_of
 from ..targets import Box, DetectionScore, DetectionSimilarity
 from .anatomy import Anatomy, Choices
@@ -84,12 +84,13 @@ def detector_anatomy(model: keras.Model, choices: Choices) -> Anatomy:
 def _check_no_logit_scores(choices: Choices) -> None:
     """A DetectionScore reads anchors' logits, which a perturbing method does not see."""
     for function in choices.score_functions:
-        if isinstance(function, DetectionScore):
+        kind = getattr(function, "score_type", type(function))  # a slot stands for its type
+        if issubclass(kind, DetectionScore):
             raise bad_type(
                 "targets",
                 f"ei.targets.Box or DetectionSimilarity for method {choices.method!r}, which "
                 "scores the detections of perturbed images",
-                function,
+                said(kind.__name__),
             )
 
 

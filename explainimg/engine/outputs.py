@@ -42,6 +42,7 @@ from keras import ops
 from ..errors import bad_argument, said
 from .graph import LayerRef, output_layer
 from .model_io import ModelIO
+from .score_slots import ScoreSlot
 from .scores import custom_scores
 
 
@@ -115,12 +116,22 @@ class OutputHead:
             return args[0]
         return type(layer).call(LinearView(layer), *args)
 
-    def class_scores(self, logits: Any, outputs: Any) -> tuple[Any, Any | None]:
-        """(scores, probas) per class, shape (batch, n_classes); probas None without one."""
+    @property
+    def parameter_specs(self) -> list[tuple[tuple[int | None, ...], str]]:
+        """Input specs of the numbers the score functions' slots get per image
+        (:mod:`explainimg.engine.score_slots`), in slot order."""
+        slots = [f for f in self.score_functions if isinstance(f, ScoreSlot)]
+        return [spec for slot in slots for spec in slot.input_specs]
+
+    def class_scores(
+        self, logits: Any, outputs: Any, parameters: Sequence[Any] = ()
+    ) -> tuple[Any, Any | None]:
+        """(scores, probas) per class, shape (batch, n_classes); probas None without one.
+        ``parameters``: the slots' numbers, one row per image."""
         outputs = ops.cast(outputs, "float32")
         values = ops.cast(logits, "float32") if self.has_logits else outputs
         if self.kind == "custom":
-            scores = ops.stack(custom_scores(self.score_functions, values), axis=-1)
+            scores = ops.stack(custom_scores(self.score_functions, values, parameters), axis=-1)
             return scores, scores if self.gives_confidences else None
         if self.kind == "logits":
             return outputs, ops.softmax(outputs, axis=-1)

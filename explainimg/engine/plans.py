@@ -94,3 +94,15 @@ def plan_for(model: Any, layer: Any, method: Any, choices: Mapping[str, Any] | N
     plan = Plan(anatomy, chosen, compiled)
     _PLANS.setdefault(model, {})[key] = plan
     return plan
+
+
+def traces_of(model: Any, layer: Any, method: Any) -> int:
+    """How many times the plans made for ``model`` with this ``layer`` and ``method`` traced
+    their compiled functions, whatever score functions their targets had."""
+    chosen, layer_key = get_method(method), _key_of(layer)
+    plans = _PLANS.get(model, {}) if isinstance(model, keras.Model) else {}
+    return sum(
+        plan.compiled.trace_count
+        for (key, plan_method, _), plan in plans.items()
+        if key == layer_key and plan_method == chosen
+    )

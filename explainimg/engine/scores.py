@@ -40,6 +40,7 @@ NaN map.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ import numpy as np
 from keras import ops
 
 from ..errors import bad_argument, bad_type, said
+from .score_slots import ScoreSlot
 
 Shape = tuple[int | None, ...]
 
@@ -72,12 +74,15 @@ _REDUCE = (
 _PACKAGE = str(Path(__file__).resolve().parent.parent)
 
 
-def score_per_image(function: Callable[[Any], Any], index: int, output: Any) -> Any:
+def score_per_image(
+    function: Callable[[Any], Any], index: int, output: Any, *, probe: bool = True
+) -> Any:
     """``function(output)`` checked and as float32 of shape (batch,); ``index`` is the
-    function's position in ``targets`` (errors name ``targets[index]``)."""
+    function's position in ``targets`` (errors name ``targets[index]``); ``probe``: also
+    run it on the zero batches (not for a slot, whose numbers come one row per image)."""
     name = f"targets[{index}]"
     score = _called(function, name, output)
-    probes = _probe_shapes(function, name, output)
+    probes = _probe_shapes(function, name, output) if probe else []
     shape = tuple(score.shape)
     probes_fit = all(_one_per_image(probe, count) for count, probe in probes)
     if not probes_fit or not _one_per_image(shape, output.shape[0]):
@@ -87,9 +92,23 @@ def score_per_image(function: Callable[[Any], Any], index: int, output: Any) -> 
     return ops.reshape(ops.cast(score, "float32"), (-1,))
 
 
-def custom_scores(functions: Sequence[Callable[[Any], Any]], output: Any) -> list[Any]:
-    """One checked (batch,) score per function, in ``targets`` order."""
-    return [score_per_image(function, i, output) for i, function in enumerate(functions)]
+def custom_scores(
+    functions: Sequence[Callable[[Any], Any] | ScoreSlot],
+    output: Any,
+    parameters: Sequence[Any] = (),
+) -> list[Any]:
+    """One checked (batch,) score per function, in ``targets`` order; a
+    :class:`~explainimg.engine.score_slots.ScoreSlot` takes its numbers from ``parameters``
+    (every slot's, in slot order)."""
+    values = iter(parameters)
+    scores = []
+    for i, function in enumerate(functions):
+        if isinstance(function, ScoreSlot):
+            scored = partial(function.scored, values=[next(values) for _ in function.spec])
+            scores.append(score_per_image(scored, i, output, probe=False))
+        else:
+            scores.append(score_per_image(function, i, output))
+    return scores
 
 
 def _called(function: Callable[[Any], Any], name: str, output: Any) -> Any:
