@@ -50,6 +50,7 @@ def explain_prediction(
     token_grid: Any = None,
     preprocess: Any = None,
     size: Any = None,
+    decode: Any = None,
 ) -> Explanation:
     """Explain what the model saw in one image, for one or several classes.
 
@@ -78,6 +79,9 @@ def explain_prediction(
     - ``size``: (width, height) to resize PIL images to, for a model whose input leaves
       height and width open (``keras.Input((None, None, 3))``). Without it such a model is
       fed each PIL image at its own size, and arrays always at theirs.
+    - ``decode``: a function from the model's raw outputs to its detections (boxes, labels,
+      confidences), to explain a detector that is not a KerasHub one like one
+      (docs/detection.md, :mod:`explainimg.engine.kind_decoded`).
 
     Scores are taken before the output softmax/sigmoid without changing the model (see
     :mod:`explainimg.engine.outputs` for single-unit sigmoid and regression outputs).
@@ -102,6 +106,7 @@ def explain_prediction(
         token_grid=token_grid,
         preprocess=preprocess,
         size=size,
+        decode=decode,
     )
     return explainer.explain(x, targets=targets, top=top, image=image, target_names=target_names)
 
@@ -122,6 +127,7 @@ def explain_predictions(
     token_grid: Any = None,
     preprocess: Any = None,
     size: Any = None,
+    decode: Any = None,
 ) -> Iterator[Explanation]:
     """Explain many images, ``batch_size`` at a time; yields one Explanation per image, in order.
 
@@ -149,6 +155,7 @@ def explain_predictions(
         token_grid=token_grid,
         preprocess=preprocess,
         size=size,
+        decode=decode,
     )
     return explainer.explain_stream(
         xs,

@@ -31,6 +31,7 @@ from .explanation import Explanation
 from .inputs.arguments import (
     check_input_shape,
     check_list_count,
+    checked_displays,
     checked_image,
     checked_size,
     checked_target_names,
@@ -62,6 +63,8 @@ class Explainer:
       inferred (:mod:`explainimg.engine.tokens`).
     - ``preprocess``: a function from raw pictures to model inputs, or ``"model"`` for a
       KerasHub model's own preprocessor (:mod:`explainimg.inputs.preprocessing`).
+    - ``decode``: explain the model as a detector whose outputs ``decode`` turns into
+      boxes, labels and confidences (:mod:`explainimg.engine.kind_decoded`).
 
     >>> import keras, numpy as np
     >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3),
@@ -85,10 +88,13 @@ class Explainer:
         token_grid: Any = None,
         preprocess: Any = None,
         size: Any = None,
+        decode: Any = None,
     ) -> None:
         self._layer = layer
         self._method = method
-        self._choices = {"image_input": image_input, "output": output, "token_grid": token_grid}
+        self._choices = dict(
+            image_input=image_input, output=output, token_grid=token_grid, decode=decode
+        )
         self._plan = plan_for(model, layer, method, self._choices)
         self.model = model
         self._size = checked_size(size, tuple(self._plan.anatomy.io.image_spec[0]))
@@ -197,7 +203,7 @@ class Explainer:
         image_part, extras = self._split(xs, "xs")
         batch, originals = image_batch(image_part, self._input_shape)
         check_rows(extras, self._layout.extra_names, batch.shape[0], "xs")
-        displays = self._displays(images, batch.shape[0])
+        displays = checked_displays(images, batch.shape[0])
         return self._explain(
             batch, extras, originals, displays, targets, top, target_names, file_sources(xs)
         )
@@ -300,15 +306,6 @@ class Explainer:
         if target_names is None:
             return self.target_names
         return checked_target_names(target_names, self.n_classes)
-
-    def _displays(self, images: Sequence[Any] | None, count: int) -> list[Image.Image | None]:
-        if images is None:
-            return [None] * count
-        if len(images) != count:
-            raise bad_argument(
-                "images", f"{count} pictures (one per image)", said(f"{len(images)}")
-            )
-        return [checked_image(image) for image in images]
 
     def _check_choice(self, targets: Any, top: Any) -> None:
         if targets is not None and top is not None:

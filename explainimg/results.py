@@ -28,7 +28,7 @@ from .engine.provenance import plan_provenance
 from .explanation import Explanation, TargetExplanation
 from .inputs.arguments import name_of
 from .inputs.images import array_to_image
-from .targets import score_name
+from .targets import DetectionTarget, score_name
 
 Names = Sequence[str] | Mapping[int, str] | None
 
@@ -74,8 +74,7 @@ def explanation_of(
         return Explanation(description=message, targets=[], error=message, **common)
     targets = [
         TargetExplanation(
-            target=int(result.targets[i, k]),
-            target_name=name_of(int(result.targets[i, k]), names),
+            *_identity(_score_function(functions, int(result.targets[i, k])), result, i, k, names),
             score=float(result.scores[i, k]),
             proba=_proba_of(functions, result, i, k),
             heatmap=result.maps[i, k],
@@ -118,6 +117,18 @@ def _common(
 
 def _score_function(functions: Sequence[Any], target: int) -> Any:
     return functions[target] if target < len(functions) else None
+
+
+def _identity(
+    function: Any, result: RawResult, i: int, k: int, names: Names
+) -> tuple[int, str | None]:
+    """(target, target_name) of target ``k``: a detection's class id and class name (None
+    when no names were given), else the class id (a score function's position) and its
+    name."""
+    if isinstance(function, DetectionTarget):
+        return function.class_id, function.class_name
+    target = int(result.targets[i, k])
+    return target, name_of(target, names)
 
 
 def _box_of(

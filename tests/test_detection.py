@@ -66,7 +66,7 @@ def test_detection_score_equals_numpy_from_raw_outputs_and_anchors(detector, ima
         expected, matched = _numpy_score(boxes, logits, target.box, target.class_id)
         assert matched == len(target.anchors) > 0
         assert abs(explained.score - expected) <= 1e-4 * max(1.0, abs(expected))
-        assert explained.target_name == target.name
+        assert (explained.target, explained.box) == (target.class_id, pytest.approx(target.box))
 
 
 def test_box_score_matches_anchors_by_iou_only(detector, image):

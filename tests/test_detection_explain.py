@@ -42,7 +42,7 @@ def test_one_call_explains_every_detection_with_its_box(scene, explained):
     for detection, target in zip(detections, explained.targets, strict=True):
         assert target.box == pytest.approx(detection.box)
         assert target.proba == pytest.approx(detection.confidence)
-        assert target.target_name == detection.name
+        assert (target.target, target.target_name) == (detection.class_id, None)
 
 
 def test_top_keeps_the_most_confident_detections(scene, explained):
@@ -64,10 +64,11 @@ def test_a_drawn_box_is_explained_with_its_box(scene):
     expl = ei.explain_prediction(detector, image, targets=[box])
     (drawn,) = ei.detection_targets(detector, image, boxes=[box])
     (target,) = expl.targets
-    assert (target.box, target.proba, target.target_name) == (
+    assert (target.box, target.proba, target.target, target.target_name) == (
         (8.0, 8.0, 40.0, 40.0),
         None,
-        drawn.name,
+        1,
+        None,
     )
     assert target == ei.explain_prediction(detector, image, targets=[drawn]).targets[0]
 
@@ -77,8 +78,10 @@ def test_class_ids_choose_the_detections_of_those_classes(scene, explained):
     found = ei.detection_targets(detector, image)
     for class_id in range(NUM_CLASSES):  # the random weights find some classes, maybe not all
         chosen = ei.explain_prediction(detector, image, targets=[class_id])
-        of_class = [t for t in explained.targets if found[t.target].class_id == class_id]
-        assert [t.target_name for t in chosen.targets] == [t.target_name for t in of_class]
+        of_class = [t for t in explained.targets if t.target == class_id]
+        assert len(of_class) == sum(1 for t in found if t.class_id == class_id)
+        assert [t.box for t in chosen.targets] == [t.box for t in of_class]
+        assert {t.target for t in chosen.targets} <= {class_id}
         assert [t.heatmap.tolist() for t in chosen.targets] == [
             t.heatmap.tolist() for t in of_class
         ]
@@ -101,18 +104,12 @@ def test_class_names_name_each_detection(scene, explained):
     detector, image = scene
     names = ["circle", "square", "triangle"]
     named = ei.explain_prediction(detector, image, target_names=names, top=2)
-    expected = [
-        t.target_name.replace(f"class {c} ", f"{names[c]} ", 1)
-        for t, c in zip(explained.targets[:2], _classes(detector, image), strict=False)
-    ]
-    assert [t.target_name for t in named.targets] == expected
-    assert expected[0].startswith(names[_classes(detector, image)[0]] + " at (")
+    classes = [t.class_id for t in ei.detection_targets(detector, image)][:2]
+    expected = [(c, names[c]) for c in classes]
+    assert [(t.target, t.target_name) for t in named.targets] == expected
+    assert [t.box for t in named.targets] == [t.box for t in explained.targets[:2]]
     drise = ei.Explainer(detector, method=DRISE(masks=2), target_names=names)
-    assert [t.target_name for t in drise.explain(image, top=2).targets] == expected
-
-
-def _classes(detector, image):
-    return [t.class_id for t in ei.detection_targets(detector, image)]
+    assert [(t.target, t.target_name) for t in drise.explain(image, top=2).targets] == expected
 
 
 def test_the_box_is_in_the_pixels_of_the_picture_shown(scene, explained):
@@ -142,7 +139,7 @@ def test_a_batch_explains_each_image_its_own_detections(scene):
     batch = ei.Explainer(detector).explain_batch(np.stack([image, flipped]))
     alone = ei.explain_prediction(detector, flipped)
     assert [t.box for t in batch[1].targets] == [t.box for t in alone.targets]
-    assert [t.target_name for t in batch[1].targets] == [t.target_name for t in alone.targets]
+    assert [t.target for t in batch[1].targets] == [t.target for t in alone.targets]
 
 
 def test_classifier_targets_have_no_box():

@@ -54,7 +54,7 @@ def test_a_detection_score_is_the_logit_of_its_query(detector, image):
     boxes, logits = numpy_query_boxes(detector, image)
     targets = ei.detection_targets(detector, image, max_detections=3)
     expl = ei.explain_prediction(detector, image, targets=targets)
-    assert [t.target_name for t in expl.targets] == [t.name for t in targets]
+    assert [t.target for t in expl.targets] == [t.class_id for t in targets]
     for target, explained in zip(targets, expl.targets, strict=True):
         (query,) = target.anchors
         np.testing.assert_allclose(boxes[query], target.box, atol=1e-4)

@@ -32,7 +32,7 @@ BOX = (8.0, 16.0, 40.0, 56.0)
 def _explanation(box=BOX, proba=0.875):
     heatmap = np.random.default_rng(0).uniform(0, 1, (4, 4)).astype("float32")
     picture = Image.fromarray(np.full((64, 64, 3), 90, "uint8"))
-    target = TargetExplanation(1, "class 1 at (8, 16, 40, 56)", 2.5, proba, heatmap, box=box)
+    target = TargetExplanation(1, "square", 2.5, proba, heatmap, box=box)
     return Explanation("det", "Grad-CAM", "d", [target], image=picture, layer="conv")
 
 
@@ -74,7 +74,7 @@ def test_the_text_gives_the_box_and_the_share_of_heat_inside_it():
     share = _numpy_share(expl.targets[0].heatmap, BOX)
     assert box_share(expl.targets[0].heatmap, (64, 64), BOX) == pytest.approx(share, abs=1e-9)
     lines = format_as_text(expl, grid=False).splitlines()
-    assert lines[2] == "#1 'class 1 at (8, 16, 40, 56)': score 2.5, confidence 0.875"
+    assert lines[2] == "#1 class 1 'square': score 2.5, confidence 0.875"
     assert lines[3] == (
         f"   box (8.0, 16.0, 40.0, 56.0) (x0, y0, x1, y1, image pixels); "
         f"{share * 100:.1f}% of the heat is inside it"

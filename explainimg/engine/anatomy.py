@@ -43,7 +43,8 @@ class Choices:
     """What the user chose about the model: the ``layer`` (None: automatic), the ``method``'s
     key, whether it ``needs_layer`` and whether it ``reads_confidences`` of perturbed
     images, the ``image_input`` and ``output`` of a model with several, a transformer's
-    ``token_grid`` and custom ``score_functions``."""
+    ``token_grid``, custom ``score_functions`` and a detector's ``decode`` function
+    (:mod:`explainimg.engine.kind_decoded`)."""
 
     layer: Any = None
     method: str = "gradcam"
@@ -53,6 +54,7 @@ class Choices:
     output: Any = None
     token_grid: Any = None
     score_functions: tuple[Callable[[Any], Any], ...] = ()
+    decode: Callable[[Any], Any] | None = None
 
 
 @attrs.frozen(eq=False)

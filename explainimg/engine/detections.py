@@ -191,7 +191,7 @@ def _described(row: np.ndarray) -> tuple[int, tuple[float, ...], float]:
     return int(row[4:].argmax()), tuple(float(v) for v in row[:4]), float(row[4:].max())
 
 
-def _given_boxes(boxes: Any, batch: np.ndarray, classes: int) -> list[Box]:
+def given_boxes(boxes: Any, batch: np.ndarray, classes: int) -> list[Box]:
     given = [boxes] if isinstance(boxes, Box) else list(boxes)
     return [_checked_box(box, int(batch.shape[1]), int(batch.shape[2]), classes) for box in given]
 
@@ -215,7 +215,7 @@ def detection_targets(
     batch, decoded, logits, found = _image_pass(detector, x, max_detections, iou)
     if boxes is not None:
         targets = []
-        for box in _given_boxes(boxes, batch, logits.shape[1]):
+        for box in given_boxes(boxes, batch, logits.shape[1]):
             corners = (box.x0, box.y0, box.x1, box.y1)
             anchors = _matched(iou_with(decoded, corners) >= iou, corners, box.class_id)
             targets.append(DetectionScore(box.class_id, anchors, corners, None))
@@ -253,7 +253,7 @@ def similarity_targets(
             DetectionSimilarity(
                 box.class_id, (box.x0, box.y0, box.x1, box.y1), np.eye(classes_count)[box.class_id]
             )
-            for box in _given_boxes(boxes, batch, classes_count)
+            for box in given_boxes(boxes, batch, classes_count)
         ]
     targets = []
     for row in _kept(found, checked_classes(classes, classes_count), max_detections):

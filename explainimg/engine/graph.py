@@ -133,3 +133,20 @@ def layers_using_input(model: keras.Model, source: Any) -> set[int]:
                 marked.update(id(tensor) for tensor in node.outputs)
                 users.add(id(node.operation))
     return users
+
+
+def layers_feeding(model: keras.Model, target: Any) -> set[int]:
+    """Ids of the model's top-level layers that output tensor ``target`` depends on (the
+    mirror of :func:`layers_using_input`)."""
+    if isinstance(model, keras.Sequential):
+        return {id(layer) for layer in model.layers}
+    marked = {id(target)}
+    feeders: set[int] = set()
+    for depth in sorted(model._nodes_by_depth):
+        for node in model._nodes_by_depth[depth]:
+            if node.operation is None or node.is_input:
+                continue
+            if any(id(tensor) in marked for tensor in node.outputs):
+                marked.update(id(tensor) for tensor in node.input_tensors)
+                feeders.add(id(node.operation))
+    return feeders

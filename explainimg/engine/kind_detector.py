@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import bad_argument, bad_type, said
 from ..inputs.arguments import name_of
-from ..targets import Box, DetectionScore, DetectionSimilarity
+from ..targets import Box, DetectionScore, DetectionTarget
 from .anatomy import Anatomy, Choices
 from .detection_view import detections_of
 from .detections import (
@@ -120,33 +120,42 @@ def detection_image_targets(
     given (the shared path checks it). ``names`` (the checked ``target_names``) name each
     detection's class; ``similarity``: D-RISE's similarities
     (:func:`~explainimg.engine.detections.similarity_targets`) instead of logit scores."""
-    found, why = _targets_of(detector, batch, targets, top, similarity)
+    make = similarity_targets if similarity else detection_targets
+    return own_targets(partial(make, detector, batch), detector.num_classes, targets, top, names)
+
+
+def own_targets(
+    make: Any, class_count: int, targets: Any, top: Any, names: Any
+) -> tuple[list[Any], str | None]:
+    """What :func:`detection_image_targets` returns, from ``make(boxes=, classes=,
+    max_detections=)``, which gives an image's detections (or drawn boxes' scores) as score
+    functions, and the number of classes the detector has (any detector kind)."""
+    found, why = _targets_of(make, class_count, targets, top)
     return [_named(target, names) for target in found], why
 
 
 def _named(target: Any, names: Any) -> Any:
-    if not isinstance(target, (DetectionScore, DetectionSimilarity)) or names is None:
+    if not isinstance(target, DetectionTarget) or names is None:
         return target
     return attrs.evolve(target, class_name=name_of(target.class_id, names))
 
 
 def _targets_of(
-    detector: keras.Model, batch: np.ndarray, targets: Any, top: Any, similarity: bool
+    make: Any, class_count: int, targets: Any, top: Any
 ) -> tuple[list[Any], str | None]:
-    make = similarity_targets if similarity else detection_targets
     if targets is None:
         count = MAX_DETECTIONS if top is None else _checked_top(top)
-        found = make(detector, batch, max_detections=count)
+        found = make(max_detections=count)
         return found, None if found else NO_DETECTION
     given = list(targets) if isinstance(targets, (list, tuple)) else [targets]
     if all(_is_class_id(target) for target in given):
-        classes = checked_classes(given, detector.num_classes, "targets")
-        found = make(detector, batch, classes=classes)
+        classes = checked_classes(given, class_count, "targets")
+        found = make(classes=classes)
         return found, None if found else NO_DETECTION_OF.format(classes=list(classes))
     boxes = [target for target in given if isinstance(target, Box)]
     if not boxes:
         return targets, None
-    scores = iter(make(detector, batch, boxes=boxes))
+    scores = iter(make(boxes=boxes))
     return [next(scores) if isinstance(target, Box) else target for target in given], None
 
 

@@ -10,7 +10,7 @@ models, segmenters) register a kind ahead of the generic ones, as ELI5's
 >>> import keras
 >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3, name="conv")])
 >>> kind_of(model).name, [kind.name for kind in KINDS]
-('graph', ['detector', 'function', 'graph', 'subclassed'])
+('graph', ['decoded', 'detector', 'function', 'graph', 'subclassed'])
 >>> dissect(model, layer=None).target.path
 'conv'
 """
@@ -27,6 +27,7 @@ from ..errors import bad_argument, said
 from .anatomy import Anatomy, Choices
 from .detections import is_object_detector
 from .graph import check_model, is_graph_model
+from .kind_decoded import decoded_anatomy, is_decoded
 from .kind_detector import detector_anatomy
 from .kind_function import function_anatomy, is_function_model
 from .kind_graph import graph_anatomy
@@ -37,22 +38,32 @@ Resolver = Callable[[keras.Model, Choices], Anatomy]
 
 @attrs.frozen
 class ModelKind:
-    """A kind of model: its ``name``, the test that ``recognises`` it, and its ``resolve``r."""
+    """A kind of model: its ``name``, the test that ``recognises`` it (from the model and
+    the user's :class:`~explainimg.engine.anatomy.Choices`), and its ``resolve``r."""
 
     name: str
-    recognises: Callable[[keras.Model], bool]
+    recognises: Callable[[keras.Model, Choices], bool]
     resolve: Resolver
 
 
-def _any_model(model: keras.Model) -> bool:
-    return True
+def _by_model(test: Callable[[keras.Model], bool]) -> Callable[[keras.Model, Choices], bool]:
+    """A kind's test that reads the model only."""
+    return lambda model, choices: test(model)
+
+
+def _decoded(model: keras.Model, choices: Choices) -> Anatomy:
+    """A model given with ``decode=``: resolved by the kind it has without it, then read as
+    a detector (:mod:`explainimg.engine.kind_decoded`)."""
+    plain = kind_of(model, attrs.evolve(choices, decode=None))
+    return decoded_anatomy(model, choices, plain.resolve, from_graph=plain.name == "graph")
 
 
 KINDS: list[ModelKind] = [
-    ModelKind("detector", is_object_detector, detector_anatomy),
-    ModelKind("function", is_function_model, function_anatomy),
-    ModelKind("graph", is_graph_model, graph_anatomy),
-    ModelKind("subclassed", _any_model, subclassed_anatomy),
+    ModelKind("decoded", is_decoded, _decoded),
+    ModelKind("detector", _by_model(is_object_detector), detector_anatomy),
+    ModelKind("function", _by_model(is_function_model), function_anatomy),
+    ModelKind("graph", _by_model(is_graph_model), graph_anatomy),
+    ModelKind("subclassed", lambda model, choices: True, subclassed_anatomy),
 ]
 """The kinds in the order they are tried; the last one takes every other Keras model."""
 
@@ -76,7 +87,7 @@ def register_kind(
         if any(kind.name == name for kind in KINDS):
             raise bad_argument("name", "a new kind name", said(f"{name!r}, already registered"))
         position = next(i for i, kind in enumerate(KINDS) if kind.name == before)
-        KINDS.insert(position, ModelKind(name, recognises, resolve))
+        KINDS.insert(position, ModelKind(name, _by_model(recognises), resolve))
         return resolve
 
     return decorator
@@ -87,9 +98,11 @@ def unregister_kind(name: str) -> None:
     KINDS[:] = [kind for kind in KINDS if kind.name != name]
 
 
-def kind_of(model: keras.Model) -> ModelKind:
-    """The first registered kind that recognises ``model``."""
-    return next(kind for kind in KINDS if kind.recognises(model))
+def kind_of(model: keras.Model, choices: Choices | None = None) -> ModelKind:
+    """The first registered kind that recognises ``model`` (with the user's ``choices``: a
+    ``decode=`` function makes any model a detector)."""
+    chosen = Choices() if choices is None else choices
+    return next(kind for kind in KINDS if kind.recognises(model, chosen))
 
 
 def dissect(model: Any, *, layer: Any, **choices: Any) -> Anatomy:
@@ -97,5 +110,6 @@ def dissect(model: Any, *, layer: Any, **choices: Any) -> Anatomy:
     Anatomy for the user's choices (the fields of
     :class:`~explainimg.engine.anatomy.Choices`)."""
     model = check_model(model, functions_too=True)
-    kind = kind_of(model)
-    return attrs.evolve(kind.resolve(model, Choices(layer=layer, **choices)), kind=kind.name)
+    chosen = Choices(layer=layer, **choices)
+    kind = kind_of(model, chosen)
+    return attrs.evolve(kind.resolve(model, chosen), kind=kind.name)

@@ -238,19 +238,16 @@ BOX_WIDTH = 2
 
 
 def box_label(target: TargetExplanation) -> str:
-    """A detection's label: its name (a detection's says its class and confidence), else
-    its position in the explanation's targets, with its probability when known.
+    """A detection's label: its class name (else "class" and its id), with its confidence
+    when known.
 
-    >>> box_label(TargetExplanation(0, "class 2 at (0, 0, 4, 4), p=0.91", 1.0, 0.91,
-    ...     np.ones((2, 2)), box=(0, 0, 4, 4)))
-    'class 2 at (0, 0, 4, 4), p=0.91'
-    >>> box_label(TargetExplanation(1, None, 1.0, 0.5, np.ones((2, 2)), box=(0, 0, 4, 4)))
-    'target 1, p=0.50'
+    >>> box_label(TargetExplanation(2, "cat", 1.0, 0.91, np.ones((2, 2)), box=(0, 0, 4, 4)))
+    'cat, p=0.91'
+    >>> box_label(TargetExplanation(1, None, 1.0, None, np.ones((2, 2)), box=(0, 0, 4, 4)))
+    'class 1'
     """
-    if target.target_name is not None:
-        return target.target_name
-    confidence = "" if target.proba is None else f", p={target.proba:.2f}"
-    return f"target {target.target}{confidence}"
+    name = target.target_name or f"class {target.target}"
+    return name if target.proba is None else f"{name}, p={target.proba:.2f}"
 
 
 def draw_box(

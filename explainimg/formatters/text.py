@@ -64,9 +64,7 @@ def _target_lines(
 ) -> tuple[list[str], list[str]]:
     """The lines about ``target`` and those of its character picture."""
     name = f" {target.target_name!r}" if target.target_name is not None else ""
-    # A detection's target is its position among the score functions; its name has its class.
-    what = f" class {target.target}" if target.box is None or not name else ""
-    heading = f"#{position + 1}{what}{name}: score {format_score(target.score)}"
+    heading = f"#{position + 1} class {target.target}{name}: score {format_score(target.score)}"
     if target.proba is not None:
         word = "probability" if target.box is None else "confidence"
         heading += f", {word} {format_proba(target.proba)}"

@@ -331,6 +331,16 @@ def name_of(target: int, target_names: Sequence[str] | Mapping[int, str] | None)
     return None if name is None else str(name)
 
 
+def checked_displays(images: Sequence[Any] | None, count: int) -> list[Image.Image | None]:
+    """The pictures to draw ``count`` images' explanations on (None: each image itself),
+    each checked by :func:`checked_image`."""
+    if images is None:
+        return [None] * count
+    if len(images) != count:
+        raise bad_argument("images", f"{count} pictures (one per image)", said(f"{len(images)}"))
+    return [checked_image(image) for image in images]
+
+
 def checked_image(image: Any) -> Image.Image | None:
     """``image`` as a PIL image (an array of pixels is converted), or None."""
     if image is None or isinstance(image, Image.Image):

@@ -137,15 +137,16 @@ class DRISE(RISE):
     The masks are RISE's; the defaults are the paper's for detectors (1000 masks of 16-pixel
     cells, each kept with probability 0.5). The similarity is
     :class:`~explainimg.targets.DetectionSimilarity`, on the detections decoded inside the
-    compiled call (docs/detection.md).
+    compiled call (docs/detection.md); for a detector explained through ``decode=``, its
+    :class:`~explainimg.targets.BoxMatchScore`.
 
     >>> DRISE().masks, DRISE().cell_size, DRISE.model_kinds
-    (1000, 16, ('detector',))
+    (1000, 16, ('detector', 'decoded'))
     """
 
     key: ClassVar[str] = "drise"
     title: ClassVar[str] = "D-RISE"
-    model_kinds: ClassVar[tuple[str, ...]] = ("detector",)
+    model_kinds: ClassVar[tuple[str, ...]] = ("detector", "decoded")
     other_kinds_hint: ClassVar[str] = "For a classifier, use method='rise'."
 
     masks: int = attrs.field(default=1000, validator=integer_at_least("masks", 1))

@@ -30,13 +30,22 @@ import numpy as np
 
 from ..errors import bad_argument, said
 from .classes import ClassScore, MultiLabelScore, RegressionScore, SegmentationScore
-from .detections import Box, DetectionScore, DetectionSimilarity, box_iou
+from .detections import (
+    Box,
+    BoxMatchScore,
+    DetectionScore,
+    DetectionSimilarity,
+    DetectionTarget,
+    box_iou,
+)
 
 __all__ = [
     "Box",
+    "BoxMatchScore",
     "ClassScore",
     "DetectionScore",
     "DetectionSimilarity",
+    "DetectionTarget",
     "MultiLabelScore",
     "RegressionScore",
     "SegmentationScore",

@@ -52,9 +52,10 @@ class Box:
     class_id: int = attrs.field(validator=class_id_check)
 
 
-class _DetectionTarget:
+class DetectionTarget:
     """What every detection's score function shows: its box and its name (fields
-    ``class_id``, ``box``, ``confidence`` and ``class_name`` of the subclass)."""
+    ``class_id``, ``box``, ``confidence`` and ``class_name`` of the subclass). Its
+    explanation's ``target`` is ``class_id`` and ``target_name`` is ``class_name``."""
 
     class_id: int
     box: tuple[float, float, float, float]
@@ -72,7 +73,7 @@ class _DetectionTarget:
 
 
 @attrs.frozen
-class DetectionScore(_DetectionTarget):
+class DetectionScore(DetectionTarget):
     """The score of one detection (or drawn box) on a detector's raw class logits
     (batch, anchors, classes): the logits of class ``class_id`` at the ``anchors`` that
     decode to ``box`` (x0, y0, x1, y1 in input pixels), summed. ``confidence`` is the
@@ -164,7 +165,7 @@ def _floats(values: Any) -> tuple[float, ...]:
 
 
 @attrs.frozen
-class DetectionSimilarity(_DetectionTarget):
+class DetectionSimilarity(DetectionTarget):
     """D-RISE's similarity (Petsiuk et al. 2021) between one detection and the detections of
     an image: the best, over those detections, of IoU(boxes) x cosine(class-probability
     vectors). It reads a detector's detections as one tensor (batch, detections,
@@ -220,5 +221,59 @@ class DetectionSimilarity(_DetectionTarget):
                 f"detections with {len(self.probabilities)} class probabilities for {self.name}",
                 said(f"output shape {tuple(output.shape)}"),
             )
+        parameters = self.parameters()
+        return self.batched(output, {name: value[None] for name, value in parameters.items()})
+
+
+def _iou_threshold(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise bad_argument(attribute.name, "a number in (0, 1]", value)
+
+
+@attrs.frozen
+class BoxMatchScore(DetectionTarget):
+    """The score of a detection of a detector explained through ``decode=``
+    (docs/detection.md): the confidences of the decoded detections of class ``class_id``
+    whose box has IoU >= ``iou`` with ``box``, summed (pytorch-grad-cam's box score target).
+    It reads the decoded detections as one tensor (batch, detections, 6): each row a box
+    (x0, y0, x1, y1, input pixels), its class id and its confidence, zero past the image's
+    detections (:mod:`explainimg.engine.kind_decoded`). The gradient flows through the
+    confidences; every method reads the same score (``gives_confidence``).
+
+    >>> rows = np.array([[[0, 0, 8, 8, 1, 0.9], [1, 0, 9, 8, 1, 0.5], [0, 0, 8, 8, 0, 0.7]]])
+    >>> score = BoxMatchScore(1, (0.0, 0.0, 8.0, 8.0), 0.9)
+    >>> round(float(ops.convert_to_numpy(score(rows.astype("float32")))[0]), 4)
+    1.4
+    """
+
+    gives_confidence = True
+
+    class_id: int = attrs.field(validator=class_id_check)
+    box: tuple[float, float, float, float] = attrs.field(converter=tuple)
+    confidence: float | None = None
+    class_name: str | None = None
+    iou: float = attrs.field(default=0.5, validator=_iou_threshold)
+
+    def parameters(self, output_shape: Sequence[int | None] = ()) -> dict[str, np.ndarray]:
+        """This detection's numbers for :meth:`batched`: its ``box`` (4,), class and IoU
+        threshold (scalars), whatever the output's shape."""
+        return {
+            "box": np.asarray(self.box, np.float32),
+            "class": np.asarray(self.class_id, np.float32),
+            "iou": np.asarray(self.iou, np.float32),
+        }
+
+    @staticmethod
+    def batched(output: Any, parameters: dict[str, Any]) -> Any:
+        """Row b's score from its own numbers (:meth:`parameters`, with a leading axis of
+        the batch's size or 1)."""
+        box = ops.expand_dims(ops.cast(parameters["box"], "float32"), 1)
+        same = ops.abs(output[..., 4] - ops.expand_dims(parameters["class"], 1)) < 0.5
+        near = box_iou(output[..., :4], box) >= ops.expand_dims(parameters["iou"], 1)
+        matched = ops.cast(ops.logical_and(same, near), "float32")
+        return ops.sum(matched * output[..., 5], axis=1)
+
+    def __call__(self, output: Any) -> Any:
+        check_rank(output, 3, "a detector's decoded detections (batch, detections, 6)", self)
         parameters = self.parameters()
         return self.batched(output, {name: value[None] for name, value in parameters.items()})
