@@ -121,32 +121,31 @@ def output_layer(model: keras.Model, index: int = 0) -> LayerRef:
 def layers_using_input(model: keras.Model, source: Any) -> set[int]:
     """Ids of the model's top-level layers whose outputs depend on input tensor ``source``
     (for a model with several inputs: the layers of the explained image's branch)."""
-    if isinstance(model, keras.Sequential):
-        return {id(layer) for layer in model.layers}
-    marked = {id(source)}
-    users: set[int] = set()
-    for depth in sorted(model._nodes_by_depth, reverse=True):
-        for node in model._nodes_by_depth[depth]:
-            if node.operation is None or node.is_input:
-                continue
-            if any(id(tensor) in marked for tensor in node.input_tensors):
-                marked.update(id(tensor) for tensor in node.outputs)
-                users.add(id(node.operation))
-    return users
+    return _reached(model, source, downstream=True)
 
 
 def layers_feeding(model: keras.Model, target: Any) -> set[int]:
-    """Ids of the model's top-level layers that output tensor ``target`` depends on (the
-    mirror of :func:`layers_using_input`)."""
+    """Ids of the model's top-level layers that output tensor ``target`` depends on."""
+    return _reached(model, target, downstream=False)
+
+
+def _reached(model: keras.Model, start: Any, *, downstream: bool) -> set[int]:
+    """Ids of the top-level layers reached from tensor ``start`` through the graph, towards
+    the outputs (``downstream``) or towards the inputs."""
     if isinstance(model, keras.Sequential):
         return {id(layer) for layer in model.layers}
-    marked = {id(target)}
-    feeders: set[int] = set()
-    for depth in sorted(model._nodes_by_depth):
+    marked = {id(start)}
+    reached: set[int] = set()
+    for depth in sorted(model._nodes_by_depth, reverse=downstream):
         for node in model._nodes_by_depth[depth]:
             if node.operation is None or node.is_input:
                 continue
-            if any(id(tensor) in marked for tensor in node.outputs):
-                marked.update(id(tensor) for tensor in node.input_tensors)
-                feeders.add(id(node.operation))
-    return feeders
+            sources, sinks = (
+                (node.input_tensors, node.outputs)
+                if downstream
+                else (node.outputs, node.input_tensors)
+            )
+            if any(id(tensor) in marked for tensor in sources):
+                marked.update(id(tensor) for tensor in sinks)
+                reached.add(id(node.operation))
+    return reached
