@@ -186,3 +186,18 @@ def test_new_images_reuse_one_trace_and_a_batch_equals_each_image_alone(scene):
         for one, many in zip(single.targets, batched.targets, strict=True):
             np.testing.assert_allclose(many.heatmap, one.heatmap, atol=1e-5)
             assert many.score == pytest.approx(one.score, abs=1e-4)
+
+
+def test_explaining_a_detector_does_not_keep_it_alive():
+    import gc
+    import weakref
+
+    def explain_a_fresh_detector(method):
+        detector = tiny_retinanet(seed=3)
+        ei.explain_prediction(detector, random_image(), top=1, method=method)
+        return weakref.ref(detector)
+
+    for method in ("gradcam", DRISE(masks=2)):
+        alive = explain_a_fresh_detector(method)
+        gc.collect()
+        assert alive() is None, method

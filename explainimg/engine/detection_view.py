@@ -19,6 +19,7 @@ its class probabilities; rows past an image's detections are zero.
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +59,7 @@ def detections_of(detector: keras.Model) -> Callable[[Any, Any], Any]:
     detector's detections, each with its class-probability vector (module docstring)."""
     decoder = detector.prediction_decoder
     suppress = _suppression(decoder)
+    held = weakref.ref(detector)  # plans hold this function: they must not keep the model
 
     def suppressed(corners: Any, scores: Any) -> tuple[Any, Any]:
         def one_batch(pair: tuple[Any, Any]) -> tuple[Any, Any]:
@@ -78,8 +80,8 @@ def detections_of(detector: keras.Model) -> Callable[[Any, Any], Any]:
         return kept[:, 0], count[:, 0]
 
     def detections(raw: Any, images: Any) -> Any:
-        boxes = decoded_boxes(detector, raw, images)
-        logits = ops.cast(class_logits(detector, raw), "float32")
+        boxes = decoded_boxes(held(), raw, images)
+        logits = ops.cast(class_logits(held(), raw), "float32")
         probabilities = ops.sigmoid(logits) if decoder.from_logits else logits
         corners = keras.utils.bounding_boxes.convert_format(boxes, source="xyxy", target="yxyx")
         kept, count = suppressed(corners, ops.max(probabilities, axis=-1))

@@ -77,13 +77,13 @@ def _decoder(detector: keras.Model) -> Any:
     loop costs several times the compiled ``predict``): images -> (anchor boxes, class
     logits, detection rows)."""
     if detector not in _DECODERS:
-        rows_of = detections_of(detector)
+        rows_of, held = detections_of(detector), weakref.ref(detector)  # the cache's key
 
         def decode(images: Any) -> tuple[Any, Any, Any]:
-            raw = detector(images, training=False)
+            raw = held()(images, training=False)
             return (
-                decoded_boxes(detector, raw, images),
-                class_logits(detector, raw),
+                decoded_boxes(held(), raw, images),
+                class_logits(held(), raw),
                 rows_of(raw, images),
             )
 

@@ -27,6 +27,7 @@ A RetinaNet is kind ``"detector"`` (tests/test_detection.py builds one).
 
 from __future__ import annotations
 
+import weakref
 from functools import partial
 from typing import Any
 
@@ -71,14 +72,19 @@ def detector_anatomy(model: keras.Model, choices: Choices) -> Anatomy:
         layer = detection_layer(model)
     anatomy = graph_anatomy(model, attrs.evolve(choices, output=output, layer=layer))
     anatomy = attrs.evolve(anatomy, class_count=model.num_classes)
+    held = weakref.ref(model)  # plans hold the anatomy: they must not keep the model alive
     if not choices.reads_confidences:
-        return attrs.evolve(anatomy, image_targets=partial(detection_image_targets, model))
+        return attrs.evolve(anatomy, image_targets=partial(_held_targets, held))
     _check_no_logit_scores(choices)
     return attrs.evolve(
         anatomy,
         io=attrs.evolve(anatomy.io, derive=detections_of(model)),
-        image_targets=partial(detection_image_targets, model, similarity=True),
+        image_targets=partial(_held_targets, held, similarity=True),
     )
+
+
+def _held_targets(held: weakref.ref, *args: Any, **options: Any) -> tuple[list[Any], str | None]:
+    return detection_image_targets(held(), *args, **options)
 
 
 def _check_no_logit_scores(choices: Choices) -> None:
