@@ -172,7 +172,8 @@ def test_drise_on_a_classifier_says_what_to_use():
         ei.explain_prediction(model, np.zeros((8, 8, 3), "float32"), method="drise")
     assert str(error.value) == (
         "method: expected a method for this model; 'drise' explains models of kind "
-        "'detector', got a model of kind 'graph'. For a classifier, use method='rise'."
+        "'detector' or 'decoded', got a model of kind 'graph'. For a classifier, use "
+        "method='rise'."
     )
 
 

@@ -268,8 +268,8 @@ def draw_box(
     draw = ImageDraw.Draw(picture)
     draw.rectangle((x0, y0, x1, y1), outline=BOX_COLOR, width=BOX_WIDTH)
     font = ImageFont.load_default(size=10)
-    left, top, right, bottom = draw.textbbox((x0, y0), label, font=font)
-    draw.rectangle((left, top, right + 2, bottom + 1), fill=BOX_COLOR)
+    _, _, right, bottom = draw.textbbox((x0 + 1, y0), label, font=font)
+    draw.rectangle((x0, y0, right + 1, bottom + 1), fill=BOX_COLOR)  # flush with the box
     draw.text((x0 + 1, y0), label, fill="white", font=font)
     return picture
 
