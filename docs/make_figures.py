@@ -1,5 +1,6 @@
-"""Make the pictures in docs/figures/ by running the code blocks of the tutorial, the audit
-and the training pages (an HTML page is saved as its screenshot in headless Chromium).
+"""Make the pictures in docs/figures/ by running the code blocks of the tutorial, the audit,
+the training and the detection pages (an HTML page is saved as its screenshot in headless
+Chromium).
 
 .venv/bin/python docs/make_figures.py [PAGE.md ...]
 """
@@ -19,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_blocks import DOCS, run_page
 
 FIGURES = DOCS / "figures"
-PAGES = ("tutorial.md", "audit.md", "training.md")
+PAGES = ("tutorial.md", "audit.md", "training.md", "detection.md")
 
 
 def screenshot(html: str, path: Path, size: tuple[int, int] = (1200, 1100)) -> None:
