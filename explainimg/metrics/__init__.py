@@ -5,6 +5,9 @@
 - :func:`pointing_game`, :func:`energy_in_box`, :func:`mean_heat_in_box`: does the heat sit
   on a known object?
 - :func:`randomization_check`: does the map change when the model's weights are randomised?
+- :func:`average_drop` / :func:`average_increase` (:func:`confidence_change` per image): does
+  the image times the map keep the class's confidence (Grad-CAM++)?
+- :func:`sparseness` / :func:`complexity`: the Gini index and the entropy of a map.
 
 All take Explanations from any method, so methods can be compared on your own data. May
 import the data layer, the inputs and the explainer (to re-run the model); never the
@@ -12,17 +15,24 @@ formatters or the pipeline.
 
 >>> from explainimg import metrics
 >>> sorted(name for name in metrics.__all__ if not name[0].isupper())[:3]
-['auc', 'deletion', 'energy_in_box']
+['auc', 'average_drop', 'average_increase']
 """
 
+from .concentration import complexity, sparseness
+from .confidence import ConfidenceChange, average_drop, average_increase, confidence_change
 from .curves import Curve, auc, deletion, insertion
 from .localization import energy_in_box, mean_heat_in_box, pointing_game
 from .randomization import RandomizationResult, randomization_check, randomized_copy, spearman
 
 __all__ = [
+    "ConfidenceChange",
     "Curve",
     "RandomizationResult",
     "auc",
+    "average_drop",
+    "average_increase",
+    "complexity",
+    "confidence_change",
     "deletion",
     "energy_in_box",
     "insertion",
@@ -30,5 +40,6 @@ __all__ = [
     "pointing_game",
     "randomization_check",
     "randomized_copy",
+    "sparseness",
     "spearman",
 ]

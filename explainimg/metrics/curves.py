@@ -91,6 +91,24 @@ def baseline_image(image: np.ndarray, baseline: Any) -> np.ndarray:
     raise bad_argument("baseline", _BASELINE, baseline)
 
 
+def confidence_reader(model: keras.Model) -> Explainer:
+    """An Explainer of ``model`` for its ``confidences`` only: with a method that needs no
+    layer, so that a model without a convolutional map (a dense one) is measured too."""
+    return Explainer(model, method="occlusion")
+
+
+def explained_class(explainer: Explainer, expl: Any, target: int) -> int:
+    """The class id of ``expl.targets[target]``, checked against the model's classes."""
+    explained = target_at(checked_explanation(expl), target)
+    if explained.target >= explainer.n_classes:
+        raise bad_argument(
+            "expl",
+            f"an explanation of one of the model's {explainer.n_classes} classes",
+            said(f"one of class {explained.target}"),
+        )
+    return explained.target
+
+
 def _ranking(heatmap: np.ndarray, height: int, width: int, seed: int) -> np.ndarray:
     heat = upsample_heatmap(heatmap, (width, height), Image.BILINEAR).ravel()
     shuffle = np.random.default_rng(seed).permutation(heat.size)
@@ -110,21 +128,16 @@ def _curve(
     batch_size: int,
     seed: int,
 ) -> Curve:
-    explained = target_at(checked_explanation(expl), target)
     steps = checked_positive_int(steps, "steps")
     batch_size = checked_positive_int(batch_size, "batch_size")
-    explainer = Explainer(model)
-    if explained.target >= explainer.n_classes:
-        raise bad_argument(
-            "expl",
-            f"an explanation of one of the model's {explainer.n_classes} classes",
-            said(f"one of class {explained.target}"),
-        )
+    explainer = confidence_reader(model)
+    class_id = explained_class(explainer, expl, target)
+    heatmap = expl.targets[target].heatmap
     batch, _ = one_image(x, tuple(model.inputs[0].shape))
     fill = baseline_image(batch[0], baseline)
     image = batch[0]
     height, width = image.shape[:2]
-    order = _ranking(explained.heatmap, height, width, seed)
+    order = _ranking(heatmap, height, width, seed)
     fill = fill.reshape(-1, image.shape[-1])
     source = image.reshape(-1, image.shape[-1])
     start, end = (source, fill) if kind == "deletion" else (fill, source)
@@ -135,7 +148,6 @@ def _curve(
         pixels[order[:count]] = end[order[:count]]
         return pixels.reshape(image.shape)
 
-    class_id = explained.target
     values = np.concatenate(
         [
             explainer.confidences(np.stack([changed(c) for c in counts[i : i + batch_size]]))[
