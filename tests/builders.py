@@ -149,3 +149,19 @@ def small_mobilenet(classes: int = 5) -> keras.Model:
     )
     images = np.random.default_rng(7).uniform(-1, 1, (8, 64, 64, 3)).astype(np.float32)
     return calibrated(model, images)
+
+
+def tiny_softmax(seed: int, size: int = 8, filters: int = 4) -> keras.Model:
+    """A convolution, global pooling and a 3-class softmax on size x size RGB images."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((size, size, 3))
+    x = layers.Conv2D(filters, 3, padding="same", activation="relu", name="conv")(inputs)
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, layers.Dense(3, activation="softmax")(x))
+
+
+def ignoring_the_image(size: int = 8) -> keras.Model:
+    """A 2-class softmax that gives (0.5, 0.5) whatever the image."""
+    inputs = keras.Input((size, size, 3))
+    zeros = layers.Lambda(lambda t: t[:, 0, 0, :1] * 0.0)(inputs)
+    return keras.Model(inputs, layers.Dense(2, activation="softmax")(zeros))

@@ -5,7 +5,6 @@ shapes model against a random map, and the named errors."""
 from __future__ import annotations
 
 import attrs
-import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -13,16 +12,9 @@ from PIL import Image
 import explainimg as ei
 from explainimg import metrics
 from explainimg.demo.shapes import make_shapes
+from tests import builders
 
 pytestmark = pytest.mark.core
-
-
-def _softmax_model() -> keras.Model:
-    keras.utils.set_random_seed(3)
-    inputs = keras.Input((8, 8, 3))
-    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(inputs)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
 
 
 def _with_heatmap(expl: ei.Explanation, heatmap: np.ndarray) -> ei.Explanation:
@@ -37,7 +29,7 @@ def _paper_drop_and_increase(full: np.ndarray, masked: np.ndarray) -> tuple[floa
 
 
 def test_confidence_change_equals_predict_on_the_image_times_its_map():
-    model = _softmax_model()
+    model = builders.tiny_softmax(3)
     rng = np.random.default_rng(0)
     images = rng.uniform(0, 1, (5, 8, 8, 3)).astype(np.float32)
     expls = []
@@ -60,7 +52,7 @@ def test_confidence_change_equals_predict_on_the_image_times_its_map():
 
 
 def test_a_coarse_map_is_upsampled_bilinearly_before_it_multiplies_the_image():
-    model = _softmax_model()
+    model = builders.tiny_softmax(3)
     image = np.random.default_rng(1).uniform(0, 1, (8, 8, 3)).astype(np.float32)
     coarse = np.array([[0.0, 1.0], [0.5, 0.25]], dtype=np.float32)
     expl = _with_heatmap(ei.explain_prediction(model, image), coarse)
@@ -72,9 +64,7 @@ def test_a_coarse_map_is_upsampled_bilinearly_before_it_multiplies_the_image():
 
 
 def test_a_model_that_ignores_the_image_drops_nothing_and_never_gives_nan():
-    inputs = keras.Input((8, 8, 3))
-    zeros = keras.layers.Lambda(lambda t: t[:, 0, 0, :1] * 0.0)(inputs)
-    flat = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(zeros))
+    flat = builders.ignoring_the_image()
     image = np.ones((8, 8, 3), np.float32)
     heatmap = np.full((8, 8), 0.5, np.float32)
     expl = ei.Explanation(
@@ -141,7 +131,7 @@ def test_a_peaked_gradcam_map_is_sparser_than_a_random_one(shapes_model):
 
 
 def test_bad_arguments_are_named():
-    model = _softmax_model()
+    model = builders.tiny_softmax(3)
     images = np.zeros((2, 8, 8, 3), np.float32)
     expl = ei.explain_prediction(model, images[0])
     cases = [

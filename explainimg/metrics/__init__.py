@@ -8,6 +8,8 @@
 - :func:`average_drop` / :func:`average_increase` (:func:`confidence_change` per image): does
   the image times the map keep the class's confidence (Grad-CAM++)?
 - :func:`sparseness` / :func:`complexity`: the Gini index and the entropy of a map.
+- :func:`mufidelity` / :func:`infidelity`: does the map predict what random perturbations
+  cost the model?
 
 All take Explanations from any method, so methods can be compared on your own data. May
 import the data layer, the inputs and the explainer (to re-run the model); never the
@@ -21,8 +23,15 @@ formatters or the pipeline.
 from .concentration import complexity, sparseness
 from .confidence import ConfidenceChange, average_drop, average_increase, confidence_change
 from .curves import Curve, auc, deletion, insertion
+from .fidelity import infidelity, mufidelity
 from .localization import energy_in_box, mean_heat_in_box, pointing_game
-from .randomization import RandomizationResult, randomization_check, randomized_copy, spearman
+from .randomization import (
+    RandomizationResult,
+    pearson,
+    randomization_check,
+    randomized_copy,
+    spearman,
+)
 
 __all__ = [
     "ConfidenceChange",
@@ -35,8 +44,11 @@ __all__ = [
     "confidence_change",
     "deletion",
     "energy_in_box",
+    "infidelity",
     "insertion",
     "mean_heat_in_box",
+    "mufidelity",
+    "pearson",
     "pointing_game",
     "randomization_check",
     "randomized_copy",

@@ -57,10 +57,19 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     a, b = _finite_array(a, "a"), _finite_array(b, "b")
     if a.shape != b.shape:
         raise bad_argument("b", f"an array of the shape of a, {a.shape}", b)
-    ra, rb = rank(a), rank(b)
-    ra, rb = ra - ra.mean(), rb - rb.mean()
-    denominator = np.sqrt((ra**2).sum() * (rb**2).sum())
-    return float((ra * rb).sum() / denominator) if denominator > 0 else 0.0
+    return pearson(rank(a), rank(b))
+
+
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of two equally shaped finite arrays (0.0 if either is constant).
+
+    >>> pearson(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 7.0])) > 0.99
+    True
+    """
+    a, b = np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()
+    a, b = a - a.mean(), b - b.mean()
+    denominator = np.sqrt((a**2).sum() * (b**2).sum())
+    return float((a * b).sum() / denominator) if denominator > 0 else 0.0
 
 
 def _finite_array(value: Any, name: str) -> np.ndarray:
