@@ -51,7 +51,7 @@ def test_mufidelity_is_the_correlation_of_subset_sums_and_drops():
     heat = expl.targets[0].heatmap.astype(np.float64)
     expected = _mufidelity_by_hand(model, x, heat, class_id, samples=20, size=16, seed=3)
     got = metrics.mufidelity(model, x, expl, samples=20, subset_size=16, seed=3, batch_size=7)
-    assert got == pytest.approx(expected, abs=1e-6)
+    assert got == pytest.approx(expected, abs=1e-5)  # float32 predict, batched or not
 
 
 def test_infidelity_is_the_least_squares_residual_of_noisy_drops():
@@ -77,7 +77,7 @@ def test_a_signed_attribution_at_the_input_size_is_read_instead_of_the_heatmap()
     with_sign = _with_heatmap(expl, np.abs(signed) / np.abs(signed).max(), attribution=signed)
     expected = _mufidelity_by_hand(model, x, signed, class_id, samples=16, size=8, seed=1)
     got = metrics.mufidelity(model, x, with_sign, samples=16, subset_size=8, seed=1)
-    assert got == pytest.approx(expected, abs=1e-6)
+    assert got == pytest.approx(expected, abs=1e-5)  # float32 predict, batched or not
     coarse = _with_heatmap(expl, np.ones((2, 2)), attribution=np.ones((2, 2)))
     assert metrics.mufidelity(model, x, coarse, samples=16, subset_size=8, seed=1) == 0.0
 

@@ -10,6 +10,8 @@
 - :func:`sparseness` / :func:`complexity`: the Gini index and the entropy of a map.
 - :func:`mufidelity` / :func:`infidelity`: does the map predict what random perturbations
   cost the model?
+- :func:`random_logit` / :func:`max_sensitivity`: does the map change with the class, and
+  stay put under small noise?
 
 All take Explanations from any method, so methods can be compared on your own data. May
 import the data layer, the inputs and the explainer (to re-run the model); never the
@@ -32,10 +34,12 @@ from .randomization import (
     randomized_copy,
     spearman,
 )
+from .robustness import RandomLogitResult, max_sensitivity, random_logit
 
 __all__ = [
     "ConfidenceChange",
     "Curve",
+    "RandomLogitResult",
     "RandomizationResult",
     "auc",
     "average_drop",
@@ -46,10 +50,12 @@ __all__ = [
     "energy_in_box",
     "infidelity",
     "insertion",
+    "max_sensitivity",
     "mean_heat_in_box",
     "mufidelity",
     "pearson",
     "pointing_game",
+    "random_logit",
     "randomization_check",
     "randomized_copy",
     "sparseness",
