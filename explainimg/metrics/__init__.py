@@ -10,6 +10,7 @@
 - :func:`sparseness` / :func:`complexity`: the Gini index and the entropy of a map.
 - :func:`mufidelity` / :func:`infidelity`: does the map predict what random perturbations
   cost the model?
+- :func:`road`: deletion with the removed pixels imputed from their neighbours (ROAD).
 - :func:`random_logit` / :func:`max_sensitivity`: does the map change with the class, and
   stay put under small noise?
 
@@ -34,6 +35,7 @@ from .randomization import (
     randomized_copy,
     spearman,
 )
+from .remove_and_debias import impute, road
 from .robustness import RandomLogitResult, max_sensitivity, random_logit
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "confidence_change",
     "deletion",
     "energy_in_box",
+    "impute",
     "infidelity",
     "insertion",
     "max_sensitivity",
@@ -58,6 +61,7 @@ __all__ = [
     "random_logit",
     "randomization_check",
     "randomized_copy",
+    "road",
     "sparseness",
     "spearman",
 ]

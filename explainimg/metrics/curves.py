@@ -109,7 +109,9 @@ def explained_class(explainer: Explainer, expl: Any, target: int) -> int:
     return explained.target
 
 
-def _ranking(heatmap: np.ndarray, height: int, width: int, seed: int) -> np.ndarray:
+def ranking(heatmap: np.ndarray, height: int, width: int, seed: int) -> np.ndarray:
+    """Flat pixel indices of a (height, width) input, hottest first (the heatmap upsampled
+    bilinearly; ties in a shuffled order seeded by ``seed``)."""
     heat = upsample_heatmap(heatmap, (width, height), Image.BILINEAR).ravel()
     shuffle = np.random.default_rng(seed).permutation(heat.size)
     order = np.argsort(-heat[shuffle], kind="stable")
@@ -137,7 +139,7 @@ def _curve(
     fill = baseline_image(batch[0], baseline)
     image = batch[0]
     height, width = image.shape[:2]
-    order = _ranking(heatmap, height, width, seed)
+    order = ranking(heatmap, height, width, seed)
     fill = fill.reshape(-1, image.shape[-1])
     source = image.reshape(-1, image.shape[-1])
     start, end = (source, fill) if kind == "deletion" else (fill, source)
