@@ -228,6 +228,9 @@ METHODS = {
     "fullgrad": "fullgrad",
     "deeplift": "deeplift",
     "lrp": "lrp",
+    "random": "random",
+    "sobel": "sobel",
+    "center": "center",
 }
 assert set(METHODS) == set(ei.methods.methods_for("subclassed")), "every method is compared"
 BACKEND_METHODS = list(METHODS) if ON_TENSORFLOW else list(JAX_METHODS)

@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import bad_argument
 from .ablationcam import AblationCAM
 from .base import Context, Method, SignedMethod
+from .baselines import CenterBaseline, RandomBaseline, SobelBaseline
 from .deconvnet import Deconvnet
 from .deeplift import DeepLIFT
 from .eigencam import EigenCAM
@@ -74,6 +75,9 @@ METHODS: dict[str, type[Method]] = {
         LRP,
         FullGrad,
         ShapleyCAM,
+        RandomBaseline,
+        SobelBaseline,
+        CenterBaseline,
     )
 }
 
@@ -84,6 +88,7 @@ __all__ = [
     "METHODS",
     "RISE",
     "AblationCAM",
+    "CenterBaseline",
     "Context",
     "Deconvnet",
     "DeepLIFT",
@@ -102,11 +107,13 @@ __all__ = [
     "LayerCAM",
     "Method",
     "Occlusion",
+    "RandomBaseline",
     "Saliency",
     "ScoreCAM",
     "ShapleyCAM",
     "SignedMethod",
     "SmoothGrad",
+    "SobelBaseline",
     "SquareGrad",
     "VarGrad",
     "XGradCAM",

@@ -117,6 +117,9 @@ class Method:
     reads_confidences: ClassVar[bool] = False
     """True for methods that read ``ctx.class_confidences`` of perturbed images (a detector
     then gives them D-RISE's similarity: :mod:`explainimg.engine.detection_view`)."""
+    baseline: ClassVar[bool] = False
+    """True for the sanity baselines (:mod:`explainimg.methods.baselines`): maps that know
+    nothing of the model."""
     model_kinds: ClassVar[tuple[str, ...]] = ()
     """The model kinds (:mod:`explainimg.engine.kinds`) the method explains; () for all."""
     other_kinds_hint: ClassVar[str] = ""
